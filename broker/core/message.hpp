@@ -1,0 +1,42 @@
+// An application message as the broker routes it: immutable once built, shared by every receiver.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "codec/properties.hpp"
+
+namespace tern::core {
+
+// Milliseconds on the steady clock; 0 means "never".
+using MonoMillis = uint64_t;
+
+// Current steady-clock time in milliseconds.
+MonoMillis mono_now_ms() noexcept;
+
+struct Message {
+    std::string topic;
+    std::string payload;
+    uint8_t qos = 0;      // the QoS it was published with
+    bool retain = false;  // the RETAIN flag it was published with
+    // PUBLISH properties minus the per-hop ones (topic alias, subscription identifiers).
+    codec::Properties properties;
+    // When the message expires (steady clock), 0 = never; from Message Expiry Interval [MQTT-3.3.2-5].
+    MonoMillis expires_at = 0;
+    // Who published it, for No Local [MQTT-3.8.3-3]: the publishing session's uid, 0 = the broker.
+    uint64_t publisher_uid = 0;
+
+    bool expired(MonoMillis now) const noexcept { return expires_at != 0 && now >= expires_at; }
+    // Seconds left of the expiry interval, rounded up, for forwarding [MQTT-3.3.2-6].
+    uint32_t remaining_expiry_seconds(MonoMillis now) const noexcept {
+        if (expires_at == 0 || now >= expires_at) {
+            return 0;
+        }
+        return static_cast<uint32_t>((expires_at - now + 999) / 1000);
+    }
+};
+
+using MessagePtr = std::shared_ptr<const Message>;
+
+}  // namespace tern::core

@@ -1,0 +1,44 @@
+// Retained messages indexed by topic for wildcard lookups. In memory; storage makes it durable.
+#pragma once
+
+#include <memory>
+#include <shared_mutex>
+#include <string_view>
+#include <vector>
+
+#include "message.hpp"
+
+namespace tern::core {
+
+// Thread-safe: lookups take a shared lock, changes an exclusive one.
+class RetainedStore {
+public:
+    RetainedStore();
+    ~RetainedStore();
+    RetainedStore(const RetainedStore&) = delete;
+    RetainedStore& operator=(const RetainedStore&) = delete;
+
+    // Stores `message` as the retained message of its topic, replacing any previous one. A message
+    // with an empty payload removes the retained message instead [MQTT-3.3.1-6, 3.3.1-7].
+    void set(MessagePtr message);
+
+    // Removes the retained message of `topic`, if any.
+    void erase(std::string_view topic);
+
+    // Appends every unexpired retained message matching `filter` (a plain filter, not $share) to
+    // `out`. '$' topics are not matched by a leading wildcard [MQTT-4.7.2-1].
+    void match(std::string_view filter, MonoMillis now, std::vector<MessagePtr>& out) const;
+
+    // Drops expired messages; returns how many were dropped.
+    std::size_t purge_expired(MonoMillis now);
+
+    std::size_t size() const;
+
+private:
+    struct Node;
+    mutable std::shared_mutex _mutex;
+    std::unique_ptr<Node> _root;
+    std::size_t _count = 0;
+};
+
+}  // namespace tern::core

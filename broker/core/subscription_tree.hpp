@@ -1,0 +1,74 @@
+// The subscription tree: which sessions want a topic. Shared by all worker loops.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tern::core {
+
+// Identifies a session anywhere in the process: the worker loop that owns it and its uid.
+// Session uids are unique for the life of the process and never reused.
+struct SubscriberKey {
+    uint32_t loop = 0;
+    uint64_t session_uid = 0;
+    bool operator==(const SubscriberKey&) const = default;
+};
+
+struct SubscriptionOptions {
+    uint8_t qos = 0;
+    bool no_local = false;
+    bool retain_as_published = false;
+    uint8_t retain_handling = 0;
+    uint32_t subscription_id = 0;  // 0 = none
+    bool operator==(const SubscriptionOptions&) const = default;
+};
+
+// One receiver of one message, after overlapping subscriptions were merged.
+struct Delivery {
+    SubscriberKey subscriber;
+    uint8_t qos = 0;                   // maximum granted QoS over the matching subscriptions
+    bool retain_as_published = false;  // true when any matching subscription asked for it
+    std::vector<uint32_t> subscription_ids;  // every matching subscription's id [MQTT-3.3.4-4]
+};
+
+// Thread-safe: match() takes a shared lock, subscribe/unsubscribe an exclusive one.
+class SubscriptionTree {
+public:
+    SubscriptionTree();
+    ~SubscriptionTree();
+    SubscriptionTree(const SubscriptionTree&) = delete;
+    SubscriptionTree& operator=(const SubscriptionTree&) = delete;
+
+    // Adds or replaces the subscription of `who` to `filter` (which may be "$share/g/f").
+    // `online` (may be null) points at a flag owned by the session, read to prefer connected
+    // members of a shared group; it must outlive the subscription. Returns true when the
+    // subscription is new, false when it replaced an existing one [MQTT-3.8.4-3].
+    bool subscribe(const SubscriberKey& who, std::string_view filter,
+                   const SubscriptionOptions& options, const std::atomic<bool>* online = nullptr);
+
+    // Removes the subscription; returns false when there was none.
+    bool unsubscribe(const SubscriberKey& who, std::string_view filter);
+
+    // Appends one Delivery per receiving session to `out` (cleared first). Overlapping
+    // subscriptions of one session merge into one delivery with the maximum QoS and all
+    // subscription ids [MQTT-3.3.4-2, 3.3.4-4]. No Local subscriptions skip the session whose uid
+    // is `publisher_uid` [MQTT-3.8.3-3]. Each matching shared group delivers to one member
+    // [MQTT-4.8.2-?], chosen round-robin among connected members.
+    void match(std::string_view topic, uint64_t publisher_uid, std::vector<Delivery>& out) const;
+
+    // Number of subscriptions (shared members included).
+    std::size_t size() const;
+
+private:
+    struct Node;
+    mutable std::shared_mutex _mutex;
+    std::unique_ptr<Node> _root;
+    std::size_t _count = 0;
+};
+
+}  // namespace tern::core
