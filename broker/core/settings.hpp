@@ -1,0 +1,50 @@
+// Broker settings: the values the configuration file and command line set for the broker.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tern::core {
+
+struct ListenerSettings {
+    std::string type = "mqtt";  // "mqtt" (TCP); later "mqtt+tls", "ws", ...
+    std::string address = "127.0.0.1";
+    uint16_t port = 1883;  // 0 = pick a free port (logged at start-up)
+};
+
+struct LimitSettings {
+    uint32_t max_connections = 100'000;          // 0 = unlimited
+    uint32_t max_packet_size = 1024 * 1024;      // bytes, both directions' cap for clients
+    uint32_t connect_timeout_ms = 10'000;        // a socket must send CONNECT within this
+    uint32_t max_subscriptions_per_client = 1000;  // 0 = unlimited
+    uint32_t max_topic_length = 1024;            // bytes, 0 = 65535
+    uint32_t max_topic_levels = 64;              // 0 = unlimited
+    uint32_t max_client_id_length = 256;
+    uint16_t max_keep_alive = 0;                 // seconds; 0 = accept the client's value
+    uint16_t receive_maximum = 100;              // QoS 1/2 PUBLISHes a client may have unacked to us
+    uint16_t max_inflight = 100;                 // QoS 1/2 we send unacked, capped by client's Receive Maximum
+    uint32_t max_queued_messages = 1000;         // per session, offline or over the in-flight window
+    uint64_t max_queued_bytes = 0;               // per session, 0 = unlimited
+    bool queue_qos0_offline = false;             // queue QoS 0 for offline persistent sessions
+    uint16_t topic_alias_maximum = 10;           // aliases a client may set (MQTT 5), 0 = none
+    uint32_t max_session_expiry = 0;             // cap on Session Expiry Interval, 0 = no cap
+    uint64_t max_outgoing_buffer = 8 * 1024 * 1024;  // bytes queued on a socket before QoS 0 drops
+};
+
+struct BrokerSettings {
+    uint32_t workers = 0;  // 0 = one per core
+    std::string log_level = "info";
+    uint32_t sys_interval_s = 10;  // $SYS publish period, 0 = off
+    bool allow_zero_length_client_id = true;
+    bool retain_available = true;
+    uint8_t maximum_qos = 2;
+    bool wildcard_subscriptions = true;
+    bool shared_subscriptions = true;
+    bool subscription_identifiers = true;
+    std::vector<ListenerSettings> listeners{ListenerSettings{}};
+    LimitSettings limits;
+    std::string data_dir = "data";
+};
+
+}  // namespace tern::core
