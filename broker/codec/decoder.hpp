@@ -42,8 +42,25 @@ FrameStatus parse_fixed_header(std::span<const uint8_t> data, uint32_t max_packe
 // read from the packet itself and `version` is ignored. Validates every normative rule that can be
 // checked on a packet alone (reserved flags, UTF-8, property placement and duplicates, packet id 0,
 // QoS 3, wildcards in a topic name, subscription option reserved bits, ...). Thread-safe.
+//
+// On failure `out` is unspecified, with one exception: when a CONNECT names a protocol level this
+// codec does not support, the error is UnsupportedProtocolVersion and `out` holds a Connect whose
+// `version` is the form to answer in (V31 for "MQIsdp", V311 for "MQTT"): the caller sends a
+// CONNACK with return code 0x01 in that form and closes [MQTT-3.1.2-2]. A protocol name other
+// than "MQTT"/"MQIsdp" is a MalformedPacket: close without CONNACK [MQTT-3.1.2-1].
+// Reason codes used: MalformedPacket (cannot be parsed, reserved bits, bad UTF-8, misplaced or
+// unknown property), ProtocolError (parses but breaks a rule: packet id 0, repeated property,
+// property value out of range, empty SUBSCRIBE, ...), TopicNameInvalid (wildcard in a PUBLISH or
+// Will topic), UnsupportedProtocolVersion. Topic Filter syntax is not checked here: MQTT 5
+// answers a bad filter per entry in SUBACK (0x8F), so that is the caller's decision.
 std::optional<DecodeError> decode_packet(const FrameHeader& header, std::span<const uint8_t> body,
                                          ProtocolVersion version, Packet& out);
+
+// Checks the first byte of a packet alone: reserved packet types (0, and 15 before MQTT 5) and the
+// fixed header flags [MQTT-2.1.3-1] (PUBLISH: QoS 3 [MQTT-3.3.1-4], DUP at QoS 0
+// [MQTT-3.3.1-2]). decode_packet calls it too; call it as soon as the header is parsed to reject a
+// bad packet before its body arrives. MQTT 3.1 flags are not reserved (only PUBLISH QoS 3 fails).
+std::optional<DecodeError> validate_first_byte(uint8_t first_byte, ProtocolVersion version);
 
 // Validates UTF-8 per [MQTT-1.5.4-1..3]: well-formed, no surrogates, no U+0000.
 bool is_valid_mqtt_utf8(std::string_view text) noexcept;
@@ -60,7 +77,8 @@ public:
     void feed(std::string_view bytes) { _buffer.append(bytes); }
 
     // Complete: `out` holds the next packet. NeedMore: wait for more bytes. Error: the stream is
-    // broken and `error` says why; further calls keep returning Error.
+    // broken and `error` says why; further calls keep returning Error. After a CONNECT decodes,
+    // the decoder switches to that CONNECT's version for the packets that follow.
     FrameStatus next(Packet& out, DecodeError& error);
 
     std::size_t buffered() const noexcept { return _buffer.size() - _offset; }

@@ -11,7 +11,8 @@ namespace tern::codec {
 
 // Appends the wire form of `packet` for `version` to `out`. Properties are written only for
 // MQTT 5. The caller guarantees the packet is valid for the version (the encoder does not check
-// the spec, it only serializes).
+// the spec, it only serializes). A CONNECT is written in the version it names (Connect::version),
+// like the decoder reads it. MQTT 5 acknowledgements use the shortest form the spec allows.
 void encode(const Packet& packet, ProtocolVersion version, std::string& out);
 
 // Appends a Variable Byte Integer [MQTT-1.5.5]. `value` must be <= kMaxVariableByteInteger.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace tern::codec {
@@ -99,6 +100,12 @@ std::string_view reason_code_name(ReasonCode code) noexcept;
 std::string_view packet_type_name(PacketType type) noexcept;
 
 // Maps an MQTT 5 CONNACK reason code to the closest 3.1.1 CONNACK return code.
+// Codes without an equivalent (see v3_connack_equivalent) map to ServerUnavailable.
 ConnectReturnCode to_v3_connack(ReasonCode code) noexcept;
+
+// The 3.1.1 CONNACK return code for `code`, or nullopt when 3.1.1 has none: then a 3.1/3.1.1
+// server closes the connection without sending a CONNACK [MQTT-3.1.4-1] [MQTT-3.2.2-5]. That is
+// the case for Malformed Packet and Protocol Error.
+std::optional<ConnectReturnCode> v3_connack_equivalent(ReasonCode code) noexcept;
 
 }  // namespace tern::codec

@@ -26,6 +26,9 @@ struct Message {
     MonoMillis expires_at = 0;
     // Who published it, for No Local [MQTT-3.8.3-3]: the publishing session's uid, 0 = the broker.
     uint64_t publisher_uid = 0;
+    // The MQTT 5 wire form of `properties` without Message Expiry Interval, encoded once when the
+    // message is built so that fan-out never re-encodes them (see net/publish_encoder).
+    std::string encoded_properties;
 
     bool expired(MonoMillis now) const noexcept { return expires_at != 0 && now >= expires_at; }
     // Seconds left of the expiry interval, rounded up, for forwarding [MQTT-3.3.2-6].

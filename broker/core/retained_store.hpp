@@ -34,6 +34,9 @@ public:
 
     std::size_t size() const;
 
+    // Number of tree nodes besides the root, for metrics and for checking that removals prune.
+    std::size_t node_count() const;
+
 private:
     struct Node;
     mutable std::shared_mutex _mutex;

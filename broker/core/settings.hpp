@@ -30,6 +30,16 @@ struct LimitSettings {
     uint16_t topic_alias_maximum = 10;           // aliases a client may set (MQTT 5), 0 = none
     uint32_t max_session_expiry = 0;             // cap on Session Expiry Interval, 0 = no cap
     uint64_t max_outgoing_buffer = 8 * 1024 * 1024;  // bytes queued on a socket before QoS 0 drops
+    std::string queue_full_policy = "refuse-newest";  // or "drop-oldest"
+};
+
+struct StorageConfig {
+    std::string durability = "async";  // "memory", "async" (survives kill -9) or "sync" (fsync)
+    std::vector<std::string> history_filters;  // topics whose recent messages are kept
+    uint32_t history_max_messages = 100;       // per topic
+    uint32_t history_max_age_s = 3600;         // 0 = no age limit
+    uint64_t max_retained_messages = 0;        // 0 = unlimited
+    uint64_t max_retained_bytes = 0;           // 0 = unlimited
 };
 
 struct BrokerSettings {
@@ -45,6 +55,7 @@ struct BrokerSettings {
     std::vector<ListenerSettings> listeners{ListenerSettings{}};
     LimitSettings limits;
     std::string data_dir = "data";
+    StorageConfig storage;
 };
 
 }  // namespace tern::core

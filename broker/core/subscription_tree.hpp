@@ -64,6 +64,9 @@ public:
     // Number of subscriptions (shared members included).
     std::size_t size() const;
 
+    // Number of tree nodes besides the root, for metrics and for checking that unsubscribe prunes.
+    std::size_t node_count() const;
+
 private:
     struct Node;
     mutable std::shared_mutex _mutex;

@@ -1,6 +1,7 @@
 // Topic names and topic filters: validation, shared-subscription parsing and matching [MQTT-4.7].
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -31,5 +32,32 @@ std::optional<SharedFilter> parse_shared_filter(std::string_view filter) noexcep
 // True when `topic` matches `filter`. Topics starting with '$' are not matched by filters starting
 // with a wildcard [MQTT-4.7.2-1].
 bool topic_matches(std::string_view filter, std::string_view topic) noexcept;
+
+// Walks the levels of a topic name or filter without copying: "a//b" yields "a", "", "b"; "" yields
+// one empty level. position() is where the next level starts, past size() once done; a cursor can
+// be rebuilt from a saved position.
+class TopicLevels {
+public:
+    explicit TopicLevels(std::string_view text, std::size_t position = 0) noexcept
+        : _text(text), _position(position) {}
+
+    bool done() const noexcept { return _position > _text.size(); }
+    std::size_t position() const noexcept { return _position; }
+
+    // The next level. Must not be called once done().
+    std::string_view next() noexcept {
+        std::size_t end = _text.find('/', _position);
+        if (end == std::string_view::npos) {
+            end = _text.size();
+        }
+        std::string_view level = _text.substr(_position, end - _position);
+        _position = end + 1;
+        return level;
+    }
+
+private:
+    std::string_view _text;
+    std::size_t _position;
+};
 
 }  // namespace tern::core

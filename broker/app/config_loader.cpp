@@ -1,0 +1,604 @@
+// Table-driven TOML configuration loader: one row per "section.key" with its type, range and
+// setter.
+#include "app/config_loader.hpp"
+
+#include <arpa/inet.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+namespace tern::app {
+
+namespace {
+
+using core::BrokerSettings;
+using core::LimitSettings;
+using core::ListenerSettings;
+
+using Value = std::variant<int64_t, bool, std::string>;
+
+enum class Kind : uint8_t { Integer, Boolean, String };
+
+// Checks a string value; returns "" when it is acceptable, else the reason it is not.
+using StringCheck = std::string (*)(std::string_view value);
+
+// One configuration key. `Target` is the struct the whole table fills: BrokerSettings for the
+// [broker], [limits] and [storage] keys, ListenerSettings for the keys of one [[listeners]] table.
+template <typename Target>
+struct KeySpec {
+    std::string_view name;  // "limits.max_connections", or "port" inside a listener
+    Kind kind;
+    int64_t min;
+    int64_t max;
+    StringCheck check;  // strings only; nullptr = any string
+    void (*assign)(Target&, const Value&);
+};
+
+template <typename Member>
+struct MemberOf;
+template <typename Class, typename Field>
+struct MemberOf<Field Class::*> {
+    using ClassType = Class;
+    using FieldType = Field;
+};
+
+// The sub-struct of `target` that holds fields of `Class` (the [limits] keys live in .limits).
+template <typename Class, typename Target>
+Class& holder(Target& target) {
+    if constexpr (std::is_same_v<Class, Target>) {
+        return target;
+    } else {
+        static_assert(std::is_same_v<Class, LimitSettings> &&
+                      std::is_same_v<Target, BrokerSettings>);
+        return target.limits;
+    }
+}
+
+template <typename Target, auto Member>
+void assign(Target& target, const Value& value) {
+    using Traits = MemberOf<decltype(Member)>;
+    using Field = typename Traits::FieldType;
+    Field& field = holder<typename Traits::ClassType>(target).*Member;
+    if constexpr (std::is_same_v<Field, bool>) {
+        field = std::get<bool>(value);
+    } else if constexpr (std::is_same_v<Field, std::string>) {
+        field = std::get<std::string>(value);
+    } else {
+        // The range was checked against the table row, which is checked to fit Field below.
+        field = static_cast<Field>(std::get<int64_t>(value));
+    }
+}
+
+template <typename Target, auto Member>
+consteval KeySpec<Target> integer_key(std::string_view name, int64_t min, int64_t max) {
+    using Field = typename MemberOf<decltype(Member)>::FieldType;
+    static_assert(std::is_integral_v<Field> && !std::is_same_v<Field, bool>);
+    if (min < 0 || min > max ||
+        static_cast<uint64_t>(max) > static_cast<uint64_t>(std::numeric_limits<Field>::max())) {
+        throw "the range of a configuration key does not fit its field";  // fails compilation
+    }
+    return {name, Kind::Integer, min, max, nullptr, &assign<Target, Member>};
+}
+
+template <typename Target, auto Member>
+consteval KeySpec<Target> boolean_key(std::string_view name) {
+    static_assert(std::is_same_v<typename MemberOf<decltype(Member)>::FieldType, bool>);
+    return {name, Kind::Boolean, 0, 0, nullptr, &assign<Target, Member>};
+}
+
+template <typename Target, auto Member>
+consteval KeySpec<Target> string_key(std::string_view name, StringCheck check) {
+    static_assert(std::is_same_v<typename MemberOf<decltype(Member)>::FieldType, std::string>);
+    return {name, Kind::String, 0, 0, check, &assign<Target, Member>};
+}
+
+std::string check_log_level(std::string_view value) {
+    if (is_valid_log_level(value)) {
+        return {};
+    }
+    std::string reason = "'" + std::string(value) + "' is not one of ";
+    for (size_t i = 0; i < kLogLevels.size(); ++i) {
+        reason += (i == 0 ? "" : ", ") + std::string(kLogLevels[i]);
+    }
+    return reason;
+}
+
+std::string check_not_empty(std::string_view value) {
+    return value.empty() ? "must not be empty" : "";
+}
+
+std::string check_listener_type(std::string_view value) {
+    return value == "mqtt"
+               ? ""
+               : "'" + std::string(value) + "' is not a supported listener type (supported: mqtt)";
+}
+
+std::string check_listener_address(std::string_view value) {
+    if (is_valid_listener_address(value)) {
+        return {};
+    }
+    std::string reason =
+        "'" + std::string(value) + "' is not an IPv4 or IPv6 address or 'localhost'";
+    if (!value.empty() && value.front() == '[') {
+        reason += " (write IPv6 addresses without brackets)";
+    }
+    return reason;
+}
+
+constexpr int64_t kKiB = 1024;
+constexpr int64_t kGiB = kKiB * kKiB * kKiB;
+constexpr int64_t kU16 = 65'535;
+constexpr int64_t kU32 = 4'294'967'295;
+
+// Every key of the [broker], [limits] and [storage] sections. Ranges are what a sane deployment
+// can want; the comments in configs/tern.toml describe each key.
+constexpr std::array kSettingKeys{
+    integer_key<BrokerSettings, &BrokerSettings::workers>("broker.workers", 0, kMaxWorkers),
+    string_key<BrokerSettings, &BrokerSettings::log_level>("broker.log_level", &check_log_level),
+    integer_key<BrokerSettings, &BrokerSettings::sys_interval_s>("broker.sys_interval", 0,
+                                                                 kMaxSysIntervalS),
+    boolean_key<BrokerSettings, &BrokerSettings::allow_zero_length_client_id>(
+        "broker.allow_zero_length_client_id"),
+    boolean_key<BrokerSettings, &BrokerSettings::retain_available>("broker.retain_available"),
+    // Maximum QoS is 0, 1 or 2 [MQTT-3.2.2-9].
+    integer_key<BrokerSettings, &BrokerSettings::maximum_qos>("broker.maximum_qos", 0, 2),
+    boolean_key<BrokerSettings, &BrokerSettings::wildcard_subscriptions>(
+        "broker.wildcard_subscriptions"),
+    boolean_key<BrokerSettings, &BrokerSettings::shared_subscriptions>(
+        "broker.shared_subscriptions"),
+    boolean_key<BrokerSettings, &BrokerSettings::subscription_identifiers>(
+        "broker.subscription_identifiers"),
+    integer_key<BrokerSettings, &LimitSettings::max_connections>("limits.max_connections", 0,
+                                                                 10'000'000),
+    // 16 bytes is about the smallest useful PUBLISH; 268,435,460 is the largest packet the
+    // Remaining Length can describe (268,435,455 + 5 bytes of fixed header) [MQTT-2.2.3].
+    integer_key<BrokerSettings, &LimitSettings::max_packet_size>("limits.max_packet_size", 16,
+                                                                 268'435'460),
+    integer_key<BrokerSettings, &LimitSettings::connect_timeout_ms>("limits.connect_timeout_ms",
+                                                                    100, 3'600'000),
+    integer_key<BrokerSettings, &LimitSettings::max_subscriptions_per_client>(
+        "limits.max_subscriptions_per_client", 0, 10'000'000),
+    // A topic name is a UTF-8 string of at most 65,535 bytes [MQTT-1.5.3].
+    integer_key<BrokerSettings, &LimitSettings::max_topic_length>("limits.max_topic_length", 0,
+                                                                  kU16),
+    integer_key<BrokerSettings, &LimitSettings::max_topic_levels>("limits.max_topic_levels", 0,
+                                                                  kU16),
+    // The server MUST allow client ids of 1 to 23 bytes [MQTT-3.1.3-5]; a UTF-8 string field
+    // cannot exceed 65,535 bytes.
+    integer_key<BrokerSettings, &LimitSettings::max_client_id_length>("limits.max_client_id_length",
+                                                                      23, kU16),
+    integer_key<BrokerSettings, &LimitSettings::max_keep_alive>("limits.max_keep_alive", 0, kU16),
+    // Receive Maximum 0 is a Protocol Error (MQTT 5 §3.2.2.3.3).
+    integer_key<BrokerSettings, &LimitSettings::receive_maximum>("limits.receive_maximum", 1, kU16),
+    integer_key<BrokerSettings, &LimitSettings::max_inflight>("limits.max_inflight", 1, kU16),
+    integer_key<BrokerSettings, &LimitSettings::max_queued_messages>("limits.max_queued_messages",
+                                                                     0, 100'000'000),
+    integer_key<BrokerSettings, &LimitSettings::max_queued_bytes>("limits.max_queued_bytes", 0,
+                                                                  1024 * kGiB),
+    boolean_key<BrokerSettings, &LimitSettings::queue_qos0_offline>("limits.queue_qos0_offline"),
+    integer_key<BrokerSettings, &LimitSettings::topic_alias_maximum>("limits.topic_alias_maximum",
+                                                                     0, kU16),
+    // 0xFFFFFFFF means "never expires" (MQTT 5 §3.1.2.11.2).
+    integer_key<BrokerSettings, &LimitSettings::max_session_expiry>("limits.max_session_expiry", 0,
+                                                                    kU32),
+    integer_key<BrokerSettings, &LimitSettings::max_outgoing_buffer>("limits.max_outgoing_buffer",
+                                                                     64 * kKiB, 64 * kGiB),
+    string_key<BrokerSettings, &BrokerSettings::data_dir>("storage.data_dir", &check_not_empty),
+};
+
+// The keys of one [[listeners]] table.
+constexpr std::array kListenerKeys{
+    string_key<ListenerSettings, &ListenerSettings::type>("type", &check_listener_type),
+    string_key<ListenerSettings, &ListenerSettings::address>("address", &check_listener_address),
+    integer_key<ListenerSettings, &ListenerSettings::port>("port", 0, kU16),
+};
+
+constexpr std::string_view kListenersSection = "listeners";
+constexpr std::array<std::string_view, 4> kSections{"broker", "listeners", "limits", "storage"};
+
+// --- diagnostics ------------------------------------------------------------------------------
+
+// Collects problems and keeps the earliest by position, so the reported error does not depend on
+// the (alphabetical) order in which toml++ iterates tables.
+class Diagnostics {
+  public:
+    explicit Diagnostics(const std::string& source) : _source(source) {}
+
+    void report(const toml::source_region& where, std::string reason) {
+        ++_count;
+        const auto line = static_cast<uint32_t>(where.begin.line);
+        const auto column = static_cast<uint32_t>(where.begin.column);
+        if (!_first || line < _first->line || (line == _first->line && column < _first->column)) {
+            _first = Problem{line, column, std::move(reason)};
+        }
+    }
+
+    size_t count() const noexcept { return _count; }
+
+    void throw_if_any() const {
+        if (_first) {
+            throw ConfigError(_source, _first->line, 0, _first->reason);
+        }
+    }
+
+  private:
+    struct Problem {
+        uint32_t line;
+        uint32_t column;
+        std::string reason;
+    };
+    const std::string& _source;
+    std::optional<Problem> _first;
+    size_t _count = 0;
+};
+
+std::string_view describe(toml::node_type type) {
+    switch (type) {
+        case toml::node_type::table:
+            return "a table";
+        case toml::node_type::array:
+            return "an array";
+        case toml::node_type::string:
+            return "a string";
+        case toml::node_type::integer:
+            return "an integer";
+        case toml::node_type::floating_point:
+            return "a float";
+        case toml::node_type::boolean:
+            return "a boolean";
+        case toml::node_type::date:
+            return "a date";
+        case toml::node_type::time:
+            return "a time";
+        case toml::node_type::date_time:
+            return "a date-time";
+        case toml::node_type::none:
+            break;
+    }
+    return "nothing";
+}
+
+std::string_view describe(Kind kind) {
+    switch (kind) {
+        case Kind::Integer:
+            return "an integer";
+        case Kind::Boolean:
+            return "a boolean";
+        case Kind::String:
+            return "a string";
+    }
+    return "a value";
+}
+
+// --- "did you mean" ---------------------------------------------------------------------------
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
+    }
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t above = row[j];
+            const size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+            row[j] = std::min({above + 1, row[j - 1] + 1, substitute});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+std::string_view last_component(std::string_view name) {
+    const size_t dot = name.rfind('.');
+    return dot == std::string_view::npos ? name : name.substr(dot + 1);
+}
+
+// The known name closest to `name`, comparing whole names and last components (so a key put in
+// the wrong section, or at the top level, still finds its home). Empty when nothing is close.
+std::string closest(std::string_view name, const std::vector<std::string_view>& known) {
+    const std::string_view bare = last_component(name);
+    const size_t tolerance = std::max<size_t>(2, bare.size() / 4);
+    std::string_view best;
+    size_t best_distance = tolerance + 1;
+    for (std::string_view candidate : known) {
+        const size_t distance = std::min(edit_distance(name, candidate),
+                                         edit_distance(bare, last_component(candidate)));
+        if (distance < best_distance) {
+            best = candidate;
+            best_distance = distance;
+        }
+    }
+    return std::string(best);
+}
+
+std::string unknown(std::string_view what, const std::string& name,
+                    const std::vector<std::string_view>& known) {
+    std::string reason = "unknown " + std::string(what) + " '" + name + "'";
+    if (const std::string suggestion = closest(name, known); !suggestion.empty()) {
+        reason += "; did you mean '" + suggestion + "'?";
+    }
+    return reason;
+}
+
+template <size_t N, typename Target>
+std::vector<std::string_view> names_of(const std::array<KeySpec<Target>, N>& table) {
+    std::vector<std::string_view> names;
+    for (const auto& spec : table) {
+        names.push_back(spec.name);
+    }
+    return names;
+}
+
+// --- reading values ---------------------------------------------------------------------------
+
+// Converts `node` as `spec` says and stores it, or reports why it cannot. `name` is the key as
+// the user sees it ("limits.max_packet_size", "listeners[1].port").
+template <typename Target>
+void read_value(const KeySpec<Target>& spec, const std::string& name, const toml::node& node,
+                Target& target, Diagnostics& diagnostics) {
+    const auto wrong_type = [&] {
+        diagnostics.report(node.source(), name + ": expected " + std::string(describe(spec.kind)) +
+                                              ", got " + std::string(describe(node.type())));
+    };
+    switch (spec.kind) {
+        case Kind::Integer: {
+            const auto* integer = node.as_integer();
+            if (integer == nullptr) {
+                return wrong_type();
+            }
+            const int64_t value = integer->get();
+            if (value < spec.min || value > spec.max) {
+                return diagnostics.report(
+                    node.source(), name + ": " + std::to_string(value) + " is out of range " +
+                                       std::to_string(spec.min) + ".." + std::to_string(spec.max));
+            }
+            return spec.assign(target, Value{value});
+        }
+        case Kind::Boolean: {
+            const auto* boolean = node.as_boolean();
+            if (boolean == nullptr) {
+                return wrong_type();
+            }
+            return spec.assign(target, Value{boolean->get()});
+        }
+        case Kind::String: {
+            const auto* string = node.as_string();
+            if (string == nullptr) {
+                return wrong_type();
+            }
+            if (spec.check != nullptr) {
+                if (std::string reason = spec.check(string->get()); !reason.empty()) {
+                    return diagnostics.report(node.source(), name + ": " + reason);
+                }
+            }
+            return spec.assign(target, Value{string->get()});
+        }
+    }
+}
+
+// Reads every key of `table` through `specs`. A key is looked up as `lookup_prefix` + key
+// ("limits.max_connections"; "" for listener keys) and shown as `display_prefix` + key.
+template <size_t N, typename Target>
+void read_table(const toml::table& table, std::string_view lookup_prefix,
+                const std::string& display_prefix, const std::array<KeySpec<Target>, N>& specs,
+                Target& target, Diagnostics& diagnostics) {
+    for (const auto& [key, node] : table) {
+        const std::string lookup = std::string(lookup_prefix) + std::string(key.str());
+        const std::string name = display_prefix + std::string(key.str());
+        const auto spec = std::find_if(specs.begin(), specs.end(),
+                                       [&](const KeySpec<Target>& s) { return s.name == lookup; });
+        if (spec != specs.end()) {
+            read_value(*spec, name, node, target, diagnostics);
+            continue;
+        }
+        std::string reason = "unknown key '" + name + "'";
+        if (const std::string suggestion = closest(lookup, names_of(specs)); !suggestion.empty()) {
+            // Setting keys are full names (the suggestion may be in another section); listener
+            // keys are bare and take the listener's prefix.
+            const std::string shown =
+                lookup_prefix.empty() ? display_prefix + suggestion : suggestion;
+            reason += "; did you mean '" + shown + "'?";
+        }
+        diagnostics.report(key.source(), std::move(reason));
+    }
+}
+
+void read_listeners(const toml::node& node, BrokerSettings& settings, Diagnostics& diagnostics) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) {
+        const std::string hint = node.is_table() ? " ([[listeners]])" : "";
+        return diagnostics.report(node.source(), "listeners: expected an array of tables" + hint +
+                                                     ", got " + std::string(describe(node.type())));
+    }
+    if (array->empty()) {
+        return diagnostics.report(node.source(), "listeners: at least one listener is required");
+    }
+    struct Read {
+        size_t index;
+        uint32_t line;
+    };
+    std::vector<ListenerSettings> listeners;
+    std::vector<Read> reads;  // parallel to listeners: where each came from
+    for (size_t i = 0; i < array->size(); ++i) {
+        const toml::node& element = *array->get(i);
+        const std::string name = "listeners[" + std::to_string(i) + "]";
+        const toml::table* table = element.as_table();
+        if (table == nullptr) {
+            diagnostics.report(element.source(), name + ": expected a table, got " +
+                                                     std::string(describe(element.type())));
+            continue;
+        }
+        ListenerSettings listener;
+        const size_t problems_before = diagnostics.count();
+        read_table(*table, "", name + ".", kListenerKeys, listener, diagnostics);
+        // A listener with a bad key keeps defaults that could clash by accident.
+        for (size_t j = 0; problems_before == diagnostics.count() && j < listeners.size(); ++j) {
+            if (same_endpoint(listeners[j], listener)) {
+                diagnostics.report(element.source(), name + ": " + format_endpoint(listener) +
+                                                         " is already used by listeners[" +
+                                                         std::to_string(reads[j].index) +
+                                                         "] (line " +
+                                                         std::to_string(reads[j].line) + ")");
+            }
+        }
+        listeners.push_back(std::move(listener));
+        reads.push_back({i, static_cast<uint32_t>(element.source().begin.line)});
+    }
+    settings.listeners = std::move(listeners);
+}
+
+void read_document(const toml::table& root, BrokerSettings& settings, Diagnostics& diagnostics) {
+    const std::vector<std::string_view> sections(kSections.begin(), kSections.end());
+    std::vector<std::string_view> everything = names_of(kSettingKeys);
+    everything.insert(everything.end(), kSections.begin(), kSections.end());
+
+    for (const auto& [key, node] : root) {
+        const std::string name(key.str());
+        if (name == kListenersSection) {
+            read_listeners(node, settings, diagnostics);
+        } else if (std::find(kSections.begin(), kSections.end(), name) != kSections.end()) {
+            if (const toml::table* table = node.as_table()) {
+                read_table(*table, name + ".", name + ".", kSettingKeys, settings, diagnostics);
+            } else {
+                diagnostics.report(node.source(), name + ": expected a table, got " +
+                                                      std::string(describe(node.type())));
+            }
+        } else if (node.is_table()) {
+            diagnostics.report(key.source(), unknown("section", name, sections));
+        } else {
+            diagnostics.report(key.source(), unknown("key", name, everything));
+        }
+    }
+}
+
+// Parsed address bytes (4 or 16), or the literal "localhost"; nullopt when not acceptable.
+std::optional<std::string> address_identity(std::string_view address) {
+    if (address == "localhost") {
+        return std::string(address);
+    }
+    const std::string text(address);
+    unsigned char bytes[16];
+    if (inet_pton(AF_INET, text.c_str(), bytes) == 1) {
+        return std::string(reinterpret_cast<const char*>(bytes), 4);
+    }
+    if (inet_pton(AF_INET6, text.c_str(), bytes) == 1) {
+        return std::string(reinterpret_cast<const char*>(bytes), 16);
+    }
+    return std::nullopt;
+}
+
+// The message of a ConfigError is one line: control characters, which toml++ descriptions and
+// quoted user values can contain, are written as escapes.
+std::string one_line(std::string_view text) {
+    std::string line;
+    for (const char c : text) {
+        if (c == '\n') {
+            line += "\\n";
+        } else if (c == '\r') {
+            line += "\\r";
+        } else if (c == '\t') {
+            line += "\\t";
+        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            static constexpr char kHex[] = "0123456789abcdef";
+            line += "\\x";
+            line += kHex[(c >> 4) & 0xf];
+            line += kHex[c & 0xf];
+        } else {
+            line += c;
+        }
+    }
+    return line;
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::string source, uint32_t line, uint32_t column, std::string reason)
+    : std::runtime_error(one_line(source) + (line == 0 ? "" : ":" + std::to_string(line)) +
+                         (line == 0 || column == 0 ? "" : ":" + std::to_string(column)) + ": " +
+                         one_line(reason)),
+      _source(std::move(source)),
+      _line(line),
+      _column(column),
+      _reason(one_line(reason)) {}
+
+core::BrokerSettings load_config_string(std::string_view text, const std::string& source_name) {
+    toml::table root;
+    try {
+        root = toml::parse(text, std::string_view(source_name));
+    } catch (const toml::parse_error& error) {
+        throw ConfigError(source_name, static_cast<uint32_t>(error.source().begin.line),
+                          static_cast<uint32_t>(error.source().begin.column),
+                          std::string(error.description()));
+    }
+    BrokerSettings settings;
+    Diagnostics diagnostics(source_name);
+    read_document(root, settings, diagnostics);
+    diagnostics.throw_if_any();
+    return settings;
+}
+
+core::BrokerSettings load_config_file(const std::string& path) {
+    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                               &std::fclose);
+    if (!file) {
+        throw ConfigError(path, 0, 0,
+                          "cannot open file (" + std::string(std::strerror(errno)) + ")");
+    }
+    std::string text;
+    char buffer[16 * 1024];
+    size_t count = 0;
+    while ((count = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
+        text.append(buffer, count);
+    }
+    if (std::ferror(file.get()) != 0) {
+        throw ConfigError(path, 0, 0,
+                          "cannot read file (" + std::string(std::strerror(errno)) + ")");
+    }
+    return load_config_string(text, path);
+}
+
+std::vector<std::string> known_config_keys() {
+    std::vector<std::string> keys;
+    for (const auto& spec : kSettingKeys) {
+        keys.emplace_back(spec.name);
+    }
+    for (const auto& spec : kListenerKeys) {
+        keys.push_back(std::string(kListenersSection) + "." + std::string(spec.name));
+    }
+    return keys;
+}
+
+bool is_valid_log_level(std::string_view level) {
+    return std::find(kLogLevels.begin(), kLogLevels.end(), level) != kLogLevels.end();
+}
+
+bool is_valid_listener_address(std::string_view address) {
+    return address_identity(address).has_value();
+}
+
+bool same_endpoint(const core::ListenerSettings& a, const core::ListenerSettings& b) {
+    if (a.port == 0 || a.port != b.port) {
+        return false;
+    }
+    const auto identity_a = address_identity(a.address);
+    return identity_a.has_value() && identity_a == address_identity(b.address);
+}
+
+std::string format_endpoint(const core::ListenerSettings& listener) {
+    const bool ipv6 = listener.address.find(':') != std::string::npos;
+    return (ipv6 ? "[" + listener.address + "]" : listener.address) + ":" +
+           std::to_string(listener.port);
+}
+
+}  // namespace tern::app

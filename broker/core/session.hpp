@@ -1,0 +1,166 @@
+// A client session and its QoS state machines: in-flight windows, queue, packet ids. No sockets.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "codec/packets.hpp"
+#include "message.hpp"
+#include "subscription_tree.hpp"
+
+namespace tern::core {
+
+// One message on its way to this session's client.
+struct OutgoingMessage {
+    MessagePtr message;
+    uint8_t qos = 0;       // min(published QoS, granted QoS)
+    bool retain = false;   // the RETAIN flag to send
+    std::vector<uint32_t> subscription_ids;
+    uint64_t store_seq = 0;  // key of its durable queue entry; 0 = not stored
+};
+
+// A QoS 1/2 PUBLISH we sent and the client has not finished acknowledging.
+struct InflightMessage {
+    enum class State : uint8_t { AwaitingPuback, AwaitingPubrec, AwaitingPubcomp };
+    OutgoingMessage outgoing;
+    State state = State::AwaitingPuback;
+};
+
+// What the session asks the caller to do after an acknowledgement.
+enum class AckOutcome : uint8_t {
+    Completed,     // the exchange finished; a window slot is free
+    SendPubrel,    // answer the PUBREC with PUBREL
+    Ignored,       // the packet id was unknown or in the wrong state
+};
+
+// What a full queue does with a new message.
+enum class QueueFullPolicy : uint8_t { RefuseNewest, DropOldest };
+
+struct SessionLimits {
+    QueueFullPolicy queue_full_policy = QueueFullPolicy::RefuseNewest;
+    uint32_t max_queued_messages = 1000;  // 0 = unlimited
+    uint64_t max_queued_bytes = 0;        // 0 = unlimited
+    uint16_t max_inflight = 100;          // our own cap on the outgoing window
+};
+
+// The will message of a connection, kept with the session until it is published or discarded.
+// The message is built when the will is published, so that its Message Expiry Interval counts
+// from publication.
+struct PendingWill {
+    codec::Will will;
+    uint32_t delay_s = 0;
+    MonoMillis publish_at = 0;  // 0 = not scheduled (the connection is alive)
+};
+
+// A session belongs to exactly one worker loop and is only touched from that loop's thread.
+class Session {
+public:
+    Session(std::string client_id, uint64_t uid, uint32_t loop);
+
+    const std::string& client_id() const noexcept { return _client_id; }
+    uint64_t uid() const noexcept { return _uid; }
+    SubscriberKey key() const noexcept { return {_loop, _uid}; }
+
+    // --- configuration of the current connection -------------------------------------------
+    codec::ProtocolVersion version = codec::ProtocolVersion::V311;
+    uint16_t client_receive_maximum = 65535;  // the client's Receive Maximum [MQTT-3.3.4-7]
+    uint32_t client_maximum_packet_size = 0;  // 0 = no limit [MQTT-3.1.2-24]
+    uint32_t expiry_interval_s = 0;           // 0xFFFFFFFF = never
+    bool request_problem_information = true;
+    SessionLimits limits;
+
+    // Set while a connection is attached; read by other loops to prefer online shared members.
+    std::atomic<bool> online{false};
+    MonoMillis offline_since = 0;
+    std::optional<PendingWill> will;
+
+    // --- subscriptions ------------------------------------------------------------------------
+    std::map<std::string, SubscriptionOptions, std::less<>> subscriptions;
+
+    // --- outgoing QoS flow (server → client) -----------------------------------------------------
+    // Queues a message. When the queue is full, RefuseNewest returns false (the message is
+    // dropped); DropOldest evicts the oldest queued messages into `evicted` (if given) to make
+    // room. Every drop is counted.
+    bool enqueue(OutgoingMessage message, std::vector<OutgoingMessage>* evicted = nullptr);
+    // The most recently queued message (the queue must not be empty).
+    const OutgoingMessage& queued_back() const { return _queue.back(); }
+
+    // Moves the next queued message into the in-flight window if the window has room, skipping
+    // expired messages. QoS 0 messages leave the queue without taking a slot. Returns nullopt when
+    // nothing can be sent now. `packet_id` is set for QoS 1/2.
+    std::optional<OutgoingMessage> next_sendable(MonoMillis now, uint16_t& packet_id);
+
+    // True when a new QoS 1/2 message may go straight out (window has room, nothing queued).
+    bool can_send_directly() const noexcept;
+
+    // Starts tracking a QoS 1/2 message sent now with a fresh packet id, which it returns.
+    uint16_t track_inflight(OutgoingMessage message);
+
+    AckOutcome on_puback(uint16_t packet_id);
+    // `failed` is true when the PUBREC carries a reason code >= 0x80 [MQTT-4.3.3-?]: the exchange ends.
+    AckOutcome on_pubrec(uint16_t packet_id, bool failed);
+    AckOutcome on_pubcomp(uint16_t packet_id);
+
+    // In-flight messages in the order they were first sent, for resending with DUP on reconnect
+    // [MQTT-4.4.0-1]. The map is keyed by send order.
+    const std::map<uint64_t, std::pair<uint16_t, InflightMessage>>& inflight_in_order() const {
+        return _inflight_order;
+    }
+    std::size_t inflight_count() const noexcept { return _inflight.size(); }
+    std::size_t queued_count() const noexcept { return _queue.size(); }
+    uint64_t dropped_messages() const noexcept { return _dropped; }
+    void count_drop() noexcept { ++_dropped; }
+
+    // --- incoming QoS 2 flow (client → server) --------------------------------------------------
+    // Records a QoS 2 PUBLISH; returns false when the id is already awaiting PUBREL (a
+    // retransmission: the message must not be delivered twice [MQTT-4.3.3-?]).
+    bool on_incoming_qos2(uint16_t packet_id);
+    // Releases a QoS 2 packet id; returns false when it was unknown.
+    bool on_pubrel(uint16_t packet_id);
+    std::size_t incoming_qos2_pending() const noexcept { return _incoming_qos2.size(); }
+
+    // Restores a message that was in flight when the broker stopped (start-up only).
+    void restore_inflight(uint16_t packet_id, InflightMessage::State state,
+                          OutgoingMessage message);
+    // Looks up an in-flight message (null when unknown).
+    const InflightMessage* find_inflight(uint16_t packet_id) const;
+
+    // Sequence numbers of durable queue entries: increasing per session, survive restarts.
+    uint64_t next_store_seq() noexcept { return ++_store_seq; }
+    void restore_store_seq(uint64_t seq) noexcept { _store_seq = std::max(_store_seq, seq); }
+
+    // Durable iff it outlives its connection.
+    bool persistent() const noexcept { return expiry_interval_s != 0; }
+
+    // Forgets every message and subscription (used when a session is discarded).
+    void clear_state();
+
+private:
+    uint16_t next_packet_id();
+    std::size_t window() const noexcept;
+
+    std::string _client_id;
+    uint64_t _uid;
+    uint32_t _loop;
+
+    std::deque<OutgoingMessage> _queue;
+    uint64_t _queued_bytes = 0;
+    // packet id → position in _inflight_order
+    std::unordered_map<uint16_t, uint64_t> _inflight;
+    std::map<uint64_t, std::pair<uint16_t, InflightMessage>> _inflight_order;
+    uint64_t _send_seq = 0;
+    uint16_t _last_packet_id = 0;
+    std::unordered_set<uint16_t> _incoming_qos2;
+    uint64_t _dropped = 0;
+    uint64_t _store_seq = 0;
+};
+
+}  // namespace tern::core

@@ -1,0 +1,50 @@
+// An acknowledgement (PUBACK, PUBREC, SUBACK, ...) that waits until the writes it depends on are
+// durable, possibly on several loops' storage batches.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "codec/packets.hpp"
+
+namespace tern::net {
+
+class WorkerLoop;
+
+// Created by the connection that owes the acknowledgement, holding one count; every storage
+// batch that carries a write the acknowledgement depends on holds another. When the count drops
+// to zero the owner loop is told, and the connection sends its ready acknowledgements in order
+// [MQTT-4.6.0-2, 4.6.0-3].
+class AckBarrier : public std::enable_shared_from_this<AckBarrier> {
+public:
+    AckBarrier(WorkerLoop& loop, uint64_t connection_id, codec::Packet ack)
+        : _loop(loop), _connection_id(connection_id), _ack(std::move(ack)) {}
+
+    // Thread-safe.
+    void hold() noexcept { _pending.fetch_add(1, std::memory_order_relaxed); }
+    // Thread-safe. The last release tells the owner loop (through its inbox unless `inline_ok`
+    // and the caller is on the owner loop, in which case it returns true and does nothing else).
+    bool release(bool on_owner_loop = false);
+
+    // Sets the acknowledgement (before the barrier is queued on its connection).
+    void set_ack(codec::Packet ack) { _ack = std::move(ack); }
+
+    // Runs on the owner loop right after the acknowledgement was sent (retained messages follow
+    // their SUBACK).
+    std::function<void()> after_send;
+
+    bool ready() const noexcept { return _pending.load(std::memory_order_acquire) == 0; }
+    const codec::Packet& ack() const noexcept { return _ack; }
+
+private:
+    WorkerLoop& _loop;
+    uint64_t _connection_id;
+    codec::Packet _ack;
+    std::atomic<int> _pending{1};
+};
+
+using AckBarrierPtr = std::shared_ptr<AckBarrier>;
+
+}  // namespace tern::net

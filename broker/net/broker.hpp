@@ -1,0 +1,108 @@
+// The broker: worker loops, listeners, the subscription tree and retained store, start and stop.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/retained_store.hpp"
+#include "core/settings.hpp"
+#include "core/subscription_tree.hpp"
+#include "router.hpp"
+#include "storage/store.hpp"
+#include "codec/packets.hpp"
+#include "core/message.hpp"
+#include "stats.hpp"
+
+namespace tern::net {
+
+class WorkerLoop;
+class Listener;
+
+class Broker {
+public:
+    explicit Broker(core::BrokerSettings settings);
+    ~Broker();
+    Broker(const Broker&) = delete;
+    Broker& operator=(const Broker&) = delete;
+
+    // Opens the listeners and starts the worker threads. Throws std::runtime_error naming the
+    // address when a listener cannot be opened.
+    void start();
+    // Thread-safe and idempotent: begins a graceful shutdown (DISCONNECT 0x8B to MQTT 5
+    // clients, wills published, loops ended). wait() returns once every loop has finished.
+    void request_stop();
+    void wait();
+
+    const core::BrokerSettings& settings() const noexcept { return _settings; }
+    core::SubscriptionTree& subscriptions() noexcept { return _subscriptions; }
+    core::RetainedStore& retained() noexcept { return _retained; }
+    Router& router() noexcept { return *_router; }
+    void set_router(std::unique_ptr<Router> router) { _router = std::move(router); }
+
+    uint32_t loop_count() const noexcept { return static_cast<uint32_t>(_loops.size()); }
+    WorkerLoop& loop(uint32_t index) noexcept { return *_loops[index]; }
+    // The loop that owns the session of `client_id` (sessions are pinned by a hash of the id).
+    uint32_t owner_loop(std::string_view client_id) const noexcept;
+
+    uint64_t next_session_uid() noexcept { return _next_uid.fetch_add(1, std::memory_order_relaxed); }
+    // Counts a new connection against max_connections; false when the limit is reached.
+    bool try_reserve_client();
+    void release_client();
+
+    StatsSnapshot stats() const;
+    uint64_t uptime_seconds() const;
+    // Ports actually bound, in listener order (useful when a listener asked for port 0).
+    std::vector<uint16_t> bound_ports() const;
+
+    // Publishes a message on `origin`'s thread: updates the retained store when it carries RETAIN
+    // [MQTT-3.3.1-5] and routes it to subscribers. Used for client PUBLISHes, wills and $SYS.
+    // Returns how many sessions received it.
+    std::size_t publish(WorkerLoop& origin, const core::MessagePtr& message);
+    // Publishes a will message on behalf of session `publisher_uid`.
+    void publish_will(WorkerLoop& origin, codec::Will&& will, uint64_t publisher_uid);
+
+    // Called by loop 0's housekeeping tick.
+    void on_tick(WorkerLoop& loop, core::MonoMillis now);
+    // Called by each loop once it has closed its connections during shutdown.
+    void on_loop_drained(WorkerLoop& loop);
+    // Called by each loop once it has submitted its last storage batch during shutdown.
+    void on_loop_flushed(WorkerLoop& loop);
+
+    // The durable store; null with durability "memory".
+    storage::Store* store() noexcept { return _store.get(); }
+
+    // Builds a Message ready for routing: copies the properties that travel with it, computes
+    // its expiry and pre-encodes its MQTT 5 properties once.
+    // `expires_at` overrides the expiry computed from the properties (restored messages).
+    static core::MessagePtr make_message(std::string topic, std::string payload, uint8_t qos,
+                                         bool retain, codec::Properties properties,
+                                         uint64_t publisher_uid, core::MonoMillis now,
+                                         std::optional<core::MonoMillis> expires_at = {});
+
+private:
+    // Opens the store (unless durability is "memory") and loads its state. Throws
+    // storage::StorageError naming the path and the reason.
+    void open_storage();
+
+    core::BrokerSettings _settings;
+    core::SubscriptionTree _subscriptions;
+    core::RetainedStore _retained;
+    std::unique_ptr<Router> _router;
+    std::vector<std::unique_ptr<WorkerLoop>> _loops;
+    std::vector<std::unique_ptr<Listener>> _listeners;  // live on loop 0
+    std::atomic<uint64_t> _next_uid{1};
+    std::atomic<uint64_t> _clients{0};
+    std::atomic<bool> _stop_requested{false};
+    uint64_t _started_at_ms = 0;
+    std::vector<uint16_t> _bound_ports;
+    std::atomic<uint32_t> _loops_drained{0};
+    std::atomic<uint32_t> _loops_flushed{0};
+    std::unique_ptr<storage::Store> _store;
+    core::MonoMillis _next_sys_publish = 0;
+};
+
+}  // namespace tern::net

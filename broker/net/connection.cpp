@@ -1,0 +1,371 @@
+// Connection I/O: reading and framing, buffered writes flushed once per loop iteration, closing.
+#include "connection.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "broker.hpp"
+#include "codec/encoder.hpp"
+#include "worker_loop.hpp"
+
+namespace tern::net {
+
+namespace {
+
+constexpr core::MonoMillis kCloseFlushTimeoutMs = 5000;
+constexpr std::size_t kShrinkAbove = 64 * 1024;
+
+std::string peer_name(const uv_tcp_t* handle) {
+    sockaddr_storage address{};
+    int length = sizeof(address);
+    if (uv_tcp_getpeername(handle, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+        return "?";
+    }
+    char host[64] = {};
+    if (address.ss_family == AF_INET6) {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&address);
+        uv_ip6_name(in6, host, sizeof(host));
+        return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
+    }
+    auto* in4 = reinterpret_cast<sockaddr_in*>(&address);
+    uv_ip4_name(in4, host, sizeof(host));
+    return std::string(host) + ":" + std::to_string(ntohs(in4->sin_port));
+}
+
+}  // namespace
+
+Connection::Connection(WorkerLoop& loop, std::string peer)
+    : _loop(loop), _id(loop.next_connection_id()), _peer(std::move(peer)) {
+    uv_tcp_init(loop.uv(), &_handle);
+    _handle.data = this;
+    _accepted_at = loop.now();
+    _last_activity = _accepted_at;
+    loop.add_connection(this);
+}
+
+Connection::~Connection() = default;
+
+Connection* Connection::accept(WorkerLoop& loop, uv_stream_t* server) {
+    auto* connection = new Connection(loop, "");
+    if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&connection->_handle)) != 0) {
+        connection->_closing = true;
+        connection->finish_close();
+        return nullptr;
+    }
+    connection->_peer = peer_name(&connection->_handle);
+    return connection;
+}
+
+Connection* Connection::adopt(WorkerLoop& loop, uv_os_sock_t fd, std::string pending,
+                              std::string peer, core::MonoMillis accepted_at) {
+    auto* connection = new Connection(loop, std::move(peer));
+    connection->_accepted_at = accepted_at;
+    if (uv_tcp_open(&connection->_handle, fd) != 0) {
+        ::close(fd);
+        connection->_closing = true;
+        connection->finish_close();
+        return nullptr;
+    }
+    connection->_pending = std::move(pending);
+    return connection;
+}
+
+const std::string& Connection::client_id() const noexcept {
+    static const std::string kNone = "-";
+    return _slot != nullptr ? _slot->session->client_id() : kNone;
+}
+
+bool Connection::start() {
+    if (_loop.stopping()) {
+        close("server shutting down");
+        return false;
+    }
+    uv_tcp_nodelay(&_handle, 1);
+    const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&_handle), &Connection::on_alloc,
+                                 &Connection::on_read);
+    if (rc != 0) {
+        close(uv_strerror(rc));
+        return false;
+    }
+    if (!_pending.empty()) {
+        // Bytes carried over from the loop that accepted us (the CONNECT and what followed).
+        std::string carried = std::move(_pending);
+        _pending.clear();
+        consume(carried.data(), carried.size(), false);
+    }
+    return true;
+}
+
+void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) noexcept {
+    // All connections of a loop share one read buffer: an idle connection holds no read memory.
+    *buf = static_cast<Connection*>(handle->data)->_loop.read_buffer();
+}
+
+void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept {
+    auto* self = static_cast<Connection*>(stream->data);
+    if (nread < 0) {
+        self->close(nread == UV_EOF ? "connection closed by client" : uv_strerror(nread));
+        return;
+    }
+    if (nread == 0 || self->_closing) {
+        return;
+    }
+    try {
+        self->consume(buf->base, static_cast<std::size_t>(nread), true);
+    } catch (const std::exception& error) {
+        spdlog::error("client {} ({}): {}", self->client_id(), self->_peer, error.what());
+        self->disconnect(codec::ReasonCode::ImplementationSpecificError, "internal error");
+    }
+}
+
+void Connection::consume(const char* data, std::size_t size, bool count_bytes) {
+    if (count_bytes) {
+        LoopStats::add(_loop.stats().bytes_received, size);
+    }
+    _last_activity = _loop.now();
+    std::size_t consumed = 0;
+    if (_pending.empty()) {
+        // Common case: parse straight out of the loop's read buffer, keep only a partial tail.
+        parse_frames(data, size, consumed);
+        if (!_closing && consumed < size) {
+            _pending.assign(data + consumed, size - consumed);
+        }
+        return;
+    }
+    _pending.append(data, size);
+    std::string buffer = std::move(_pending);
+    _pending.clear();
+    parse_frames(buffer.data(), buffer.size(), consumed);
+    if (!_closing && consumed < buffer.size()) {
+        _pending.assign(buffer.data() + consumed, buffer.size() - consumed);
+    }
+}
+
+void Connection::parse_frames(const char* data, std::size_t size, std::size_t& consumed) {
+    const auto* bytes = reinterpret_cast<const uint8_t*>(data);
+    const uint32_t max_size = _loop.broker().settings().limits.max_packet_size;
+    while (!_closing && consumed < size) {
+        if (!_connect_received && bytes[consumed] != 0x10) {
+            // The first packet must be CONNECT [MQTT-3.1.0-1]: close at its first byte instead of
+            // waiting for a body that garbage (an HTTP request, say) may never complete.
+            close("first packet is not CONNECT");
+            return;
+        }
+        codec::FrameHeader header;
+        codec::DecodeError error;
+        const auto status = codec::parse_fixed_header({bytes + consumed, size - consumed},
+                                                      max_size, header, error);
+        if (status == codec::FrameStatus::NeedMore) {
+            return;
+        }
+        if (status == codec::FrameStatus::Error) {
+            protocol_error(error.code, error.reason);
+            return;
+        }
+        if (auto invalid = codec::validate_first_byte(header.first_byte, _version)) {
+            // Reserved packet types and flag bits are refused before waiting for the body.
+            protocol_error(invalid->code, invalid->reason);
+            return;
+        }
+        if (size - consumed < header.total_size()) {
+            return;
+        }
+        std::span<const uint8_t> frame(bytes + consumed, header.total_size());
+        consumed += header.total_size();
+        _unparsed = {bytes + consumed, size - consumed};
+        if (!handle_frame(header, frame)) {
+            return;
+        }
+    }
+}
+
+void Connection::send_packet(const codec::Packet& packet) {
+    if (_handle_closed) {
+        return;
+    }
+    codec::encode(packet, _version, _out);
+    _loop.mark_dirty(this);
+}
+
+AckBarrierPtr Connection::make_barrier(codec::Packet ack) {
+    if (!_loop.persistence().enabled()) {
+        return nullptr;
+    }
+    return std::make_shared<AckBarrier>(_loop, _id, std::move(ack));
+}
+
+void Connection::send_ordered_ack(codec::Packet ack, const AckBarrierPtr& barrier) {
+    if (!barrier) {
+        if (_pending_acks.empty()) {
+            send_packet(ack);
+            return;
+        }
+        // Behind acknowledgements still waiting: queue an already-released one.
+        auto ready = std::make_shared<AckBarrier>(_loop, _id, std::move(ack));
+        ready->release(true);
+        _pending_acks.push_back(std::move(ready));
+        return;
+    }
+    _pending_acks.push_back(barrier);
+    if (barrier->release(true)) {
+        send_ready_acks();
+    }
+}
+
+void Connection::send_ready_acks() {
+    while (!_pending_acks.empty() && _pending_acks.front()->ready()) {
+        AckBarrierPtr done = std::move(_pending_acks.front());
+        _pending_acks.pop_front();
+        send_packet(done->ack());
+        if (done->after_send && _slot != nullptr && !_closing) {
+            done->after_send();
+        }
+    }
+}
+
+void Connection::flush() {
+    if (_handle_closed || _out.empty() || !_writing.empty()) {
+        return;
+    }
+    uv_buf_t buf = uv_buf_init(_out.data(), static_cast<unsigned>(_out.size()));
+    auto* stream = reinterpret_cast<uv_stream_t*>(&_handle);
+    const int written = uv_try_write(stream, &buf, 1);
+    if (written < 0 && written != UV_EAGAIN) {
+        _out.clear();
+        close(uv_strerror(written));
+        if (_close_after_write) {
+            finish_close();
+        }
+        return;
+    }
+    const std::size_t done = written > 0 ? static_cast<std::size_t>(written) : 0;
+    LoopStats::add(_loop.stats().bytes_sent, done);
+    if (done == _out.size()) {
+        _out.clear();
+        if (_out.capacity() > kShrinkAbove) {
+            _out.shrink_to_fit();
+        }
+        if (_close_after_write) {
+            finish_close();
+        }
+        return;
+    }
+    // The socket is full: hand the rest to libuv and keep appending to a fresh buffer.
+    _out.erase(0, done);
+    _writing.swap(_out);
+    _write_req.data = this;
+    uv_buf_t rest = uv_buf_init(_writing.data(), static_cast<unsigned>(_writing.size()));
+    const int rc = uv_write(&_write_req, stream, &rest, 1, &Connection::on_write);
+    if (rc != 0) {
+        _writing.clear();
+        close(uv_strerror(rc));
+        finish_close();
+    }
+}
+
+void Connection::on_write(uv_write_t* req, int status) noexcept {
+    auto* self = static_cast<Connection*>(req->data);
+    LoopStats::add(self->_loop.stats().bytes_sent, status == 0 ? self->_writing.size() : 0);
+    self->_writing.clear();
+    if (self->_writing.capacity() > kShrinkAbove) {
+        self->_writing.shrink_to_fit();
+    }
+    if (status != 0) {
+        if (status != UV_ECANCELED) {
+            self->_out.clear();
+            self->close(uv_strerror(status));
+            self->finish_close();
+        }
+        return;
+    }
+    if (!self->_out.empty()) {
+        self->flush();
+    } else if (self->_close_after_write) {
+        self->finish_close();
+    }
+}
+
+bool Connection::protocol_error(codec::ReasonCode reason, std::string_view why) {
+    spdlog::info("client {} ({}): protocol error: {} ({})", client_id(), _peer, why,
+                 codec::reason_code_name(reason));
+    disconnect(reason, why);
+    return false;
+}
+
+void Connection::disconnect(codec::ReasonCode reason, std::string_view why) {
+    if (_closing) {
+        return;
+    }
+    // A server DISCONNECT exists only in MQTT 5, and only after CONNACK [MQTT-3.14.0-1].
+    if (_version == codec::ProtocolVersion::V5 && _connack_sent) {
+        codec::Disconnect packet;
+        packet.reason_code = static_cast<uint8_t>(reason);
+        if (!why.empty()) {
+            packet.properties.reason_string = std::string(why);
+        }
+        send_packet(packet);
+    } else if (_version == codec::ProtocolVersion::V5 && _connect_received && !_migrating) {
+        // Before CONNACK the refusal is a CONNACK with the reason [MQTT-3.2.2-6].
+        codec::Connack packet;
+        packet.reason_code = static_cast<uint8_t>(reason);
+        send_packet(packet);
+    }
+    close(why);
+}
+
+void Connection::close(std::string_view why) {
+    if (_closing) {
+        return;
+    }
+    _closing = true;
+    _closing_since = _loop.now();
+    spdlog::debug("client {} ({}): closing: {}", client_id(), _peer, why);
+    detach_session(_will_on_close);
+    if (!_handle_closed) {
+        uv_read_stop(reinterpret_cast<uv_stream_t*>(&_handle));
+    }
+    if (!_out.empty() || !_writing.empty()) {
+        // Let the last packets (CONNACK, DISCONNECT) reach the client before the socket closes.
+        _close_after_write = true;
+        _loop.mark_dirty(this);
+        return;
+    }
+    finish_close();
+}
+
+void Connection::finish_close() {
+    if (_handle_closed) {
+        return;
+    }
+    _handle_closed = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&_handle), &Connection::on_close);
+}
+
+void Connection::on_close(uv_handle_t* handle) noexcept {
+    auto* self = static_cast<Connection*>(handle->data);
+    self->_loop.remove_connection(self);
+    delete self;
+}
+
+void Connection::check_timeouts(core::MonoMillis now) {
+    if (_closing) {
+        if (_close_after_write && now - _closing_since > kCloseFlushTimeoutMs) {
+            finish_close();
+        }
+        return;
+    }
+    if (!_connect_received) {
+        // A socket that never sends CONNECT is closed [MQTT-3.1.4-?]: protects against idle
+        // sockets holding resources.
+        if (now - _accepted_at > _loop.broker().settings().limits.connect_timeout_ms) {
+            close("no CONNECT in time");
+        }
+        return;
+    }
+    // One and a half times the keep alive without a packet ends the connection [MQTT-3.1.2-24].
+    if (_keep_alive_ms != 0 && now - _last_activity > _keep_alive_ms) {
+        disconnect(codec::ReasonCode::KeepAliveTimeout, "keep alive timeout");
+    }
+}
+
+}  // namespace tern::net

@@ -1,0 +1,153 @@
+// One client's MQTT connection on a worker loop: socket I/O, framing, and the packet handlers.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codec/decoder.hpp"
+#include "codec/packets.hpp"
+#include "ack_barrier.hpp"
+#include "core/session.hpp"
+
+namespace tern::net {
+
+class WorkerLoop;
+struct SessionSlot;
+
+// Lifetime: created by the listener (or by a migration) and owned by its loop. close() starts
+// closing; the object is deleted in the libuv close callback, never inside one of its own
+// callbacks. All methods run on the owning loop's thread.
+class Connection {
+public:
+    // Accepts a pending connection of `server`; null when the accept failed.
+    static Connection* accept(WorkerLoop& loop, uv_stream_t* server);
+    // Adopts a socket moved from another loop. `pending` holds bytes already read there.
+    static Connection* adopt(WorkerLoop& loop, uv_os_sock_t fd, std::string pending,
+                             std::string peer, core::MonoMillis accepted_at);
+
+    // Begins reading. Returns false (and closes) on failure.
+    bool start();
+
+    // Closes without a DISCONNECT. The will is published unless the session discarded it.
+    void close(std::string_view why);
+    // MQTT 5: sends DISCONNECT with `reason` first; MQTT 3: just closes. [MQTT-4.13.1-1]
+    void disconnect(codec::ReasonCode reason, std::string_view why);
+
+    // Appends an encoded packet to the output; flushed at the end of the loop iteration.
+    void send_packet(const codec::Packet& packet);
+    // Appends a PUBLISH to the client. Returns false when it was not sent (too large for the
+    // client's Maximum Packet Size [MQTT-3.1.2-25]).
+    bool send_publish(const core::OutgoingMessage& outgoing, uint16_t packet_id, bool dup);
+    // Writes what is buffered (called by the loop at the end of each iteration).
+    void flush();
+
+    // Bytes waiting to be written.
+    std::size_t pending_output() const noexcept { return _out.size() + _writing.size(); }
+    bool closing() const noexcept { return _closing; }
+    bool connected() const noexcept { return _slot != nullptr; }
+    const std::string& client_id() const noexcept;
+    const std::string& peer() const noexcept { return _peer; }
+    codec::ProtocolVersion version() const noexcept { return _version; }
+
+    // Called by the loop's tick: enforces the CONNECT timeout and keep alive [MQTT-3.1.2-24].
+    void check_timeouts(core::MonoMillis now);
+    // Detaches from the session: the will is published now, scheduled after its delay, or
+    // discarded; a session with expiry 0 ends [MQTT-3.1.2-23].
+    void detach_session(bool publish_will);
+    // Forgets the session without touching its will or expiry (takeover).
+    void release_session();
+
+    // Sends queued messages while the window allows (after an ack, on connect).
+    void pump_queue();
+
+    uint64_t id() const noexcept { return _id; }
+    // Sends, in order, the acknowledgements at the front of the queue whose writes are durable.
+    void send_ready_acks();
+
+    uint32_t loop_slot = 0;  // index in the loop's connection list
+    bool dirty = false;      // already queued for flush
+
+private:
+    Connection(WorkerLoop& loop, std::string peer);
+    ~Connection();
+
+    static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf) noexcept;
+    static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept;
+    static void on_write(uv_write_t* req, int status) noexcept;
+    static void on_close(uv_handle_t* handle) noexcept;
+
+    void consume(const char* data, std::size_t size, bool count_bytes);
+    void parse_frames(const char* data, std::size_t size, std::size_t& consumed);
+    // Returns false when the connection must stop processing (closing or migrated).
+    bool handle_frame(const codec::FrameHeader& header, std::span<const uint8_t> frame);
+    void finish_close();
+    bool protocol_error(codec::ReasonCode reason, std::string_view why);
+
+    // --- packet handlers (handle_*.cpp) ---
+    bool handle_connect(codec::Connect& connect, std::span<const uint8_t> raw_frame);
+    bool handle_publish(codec::Publish& publish);
+    bool handle_ack(const codec::Ack& ack);
+    bool handle_subscribe(codec::Subscribe& subscribe);
+    bool handle_unsubscribe(const codec::Unsubscribe& unsubscribe);
+    bool handle_disconnect(const codec::Disconnect& disconnect);
+    bool handle_auth(const codec::Auth& auth);
+
+    // handle_connect.cpp helpers
+    bool reject_connect(codec::ReasonCode reason, std::string_view why);
+    bool migrate_to(uint32_t loop, std::span<const uint8_t> raw_frame);
+    bool validate_will(const codec::Connect& connect);
+    void take_over(SessionSlot& slot, bool clean_start);
+    void attach_session(codec::Connect& connect, const std::string& assigned_id);
+    void configure_session(core::Session& session, codec::Connect& connect);
+    void send_connack(bool session_present, const codec::Connect& connect,
+                      const std::string& assigned_id);
+    void resend_inflight();
+    // handle_subscribe.cpp helper
+    void send_retained(const std::string& filter, const core::SubscriptionOptions& options);
+    // handle_publish.cpp helper
+    bool resolve_topic_alias(codec::Publish& publish);
+    codec::Ack make_publish_ack(codec::PacketType type, uint16_t packet_id,
+                                codec::ReasonCode reason) const;
+    void ack_publish(codec::PacketType type, uint16_t packet_id, codec::ReasonCode reason);
+    // Sends `ack` after every earlier acknowledgement, once `barrier` (if any) is released by
+    // the writes it waits for. Takes over the creator's hold on the barrier.
+    void send_ordered_ack(codec::Packet ack, const AckBarrierPtr& barrier);
+    // A barrier for an acknowledgement when storage is on (else null).
+    AckBarrierPtr make_barrier(codec::Packet ack);
+    bool problem_information_allowed() const noexcept;
+
+    WorkerLoop& _loop;
+    uint64_t _id;
+    uv_tcp_t _handle{};
+    uv_write_t _write_req{};
+    std::string _peer;
+    std::string _pending;  // a partial packet carried over between reads
+    std::string _out;      // encoded packets not yet handed to the socket
+    std::string _writing;  // bytes owned by the uv_write in progress
+    SessionSlot* _slot = nullptr;
+    codec::ProtocolVersion _version = codec::ProtocolVersion::V311;
+    bool _closing = false;
+    bool _connect_received = false;
+    bool _migrating = false;
+    bool _close_after_write = false;
+    bool _will_on_close = true;
+    bool _handle_closed = false;
+    bool _connack_sent = false;
+    bool _connect_expiry_zero = false;  // for [MQTT-3.14.2-2]
+    uint16_t _server_keep_alive = 0;    // announced when we override the client's keep alive
+    std::span<const uint8_t> _unparsed;  // bytes after the frame being handled (for migration)
+    core::MonoMillis _closing_since = 0;
+    uint32_t _keep_alive_ms = 0;
+    core::MonoMillis _last_activity = 0;
+    core::MonoMillis _accepted_at = 0;
+    std::vector<std::string> _topic_aliases;  // client → server aliases [MQTT-3.3.2-12]
+    std::deque<AckBarrierPtr> _pending_acks;  // acknowledgements waiting for durable writes
+};
+
+}  // namespace tern::net

@@ -1,0 +1,156 @@
+// Inbound PUBLISH: limits, topic aliases, QoS 1/2 acknowledgements, then retain and routing.
+#include <spdlog/spdlog.h>
+
+#include "broker.hpp"
+#include "codec/decoder.hpp"
+#include "connection.hpp"
+#include "core/topic.hpp"
+#include "storage/store.hpp"
+#include "worker_loop.hpp"
+
+namespace tern::net {
+
+bool Connection::problem_information_allowed() const noexcept {
+    // Request Problem Information 0 forbids reason strings outside PUBLISH, CONNACK and
+    // DISCONNECT [MQTT-3.1.2-29].
+    return _slot != nullptr && _slot->session->request_problem_information;
+}
+
+void Connection::ack_publish(codec::PacketType type, uint16_t packet_id,
+                             codec::ReasonCode reason) {
+    send_ordered_ack(make_publish_ack(type, packet_id, reason), nullptr);
+}
+
+codec::Ack Connection::make_publish_ack(codec::PacketType type, uint16_t packet_id,
+                                        codec::ReasonCode reason) const {
+    codec::Ack ack;
+    ack.type = type;
+    ack.packet_id = packet_id;
+    if (_version == codec::ProtocolVersion::V5) {
+        ack.reason_code = static_cast<uint8_t>(reason);
+        if (static_cast<uint8_t>(reason) >= 0x80 && problem_information_allowed()) {
+            ack.properties.reason_string = std::string(codec::reason_code_name(reason));
+        }
+    }
+    return ack;
+}
+
+bool Connection::resolve_topic_alias(codec::Publish& publish) {
+    if (_version != codec::ProtocolVersion::V5 || !publish.properties.topic_alias) {
+        if (publish.topic.empty()) {
+            // An empty topic needs a Topic Alias [MQTT-3.3.2-1].
+            return protocol_error(codec::ReasonCode::ProtocolError, "empty topic without alias");
+        }
+        return true;
+    }
+    const uint16_t alias = *publish.properties.topic_alias;
+    const uint16_t maximum = _loop.broker().settings().limits.topic_alias_maximum;
+    if (alias == 0 || alias > maximum) {
+        // [MQTT-3.3.2-8, 3.3.2-9]
+        return protocol_error(codec::ReasonCode::TopicAliasInvalid, "topic alias out of range");
+    }
+    if (!publish.topic.empty()) {
+        // A topic with an alias sets (or replaces) the mapping [MQTT-3.3.2-12].
+        if (_topic_aliases.size() < maximum) {
+            _topic_aliases.resize(maximum);
+        }
+        _topic_aliases[alias - 1] = publish.topic;
+        return true;
+    }
+    if (alias > _topic_aliases.size() || _topic_aliases[alias - 1].empty()) {
+        return protocol_error(codec::ReasonCode::ProtocolError, "unknown topic alias");
+    }
+    publish.topic = _topic_aliases[alias - 1];
+    return true;
+}
+
+bool Connection::handle_publish(codec::Publish& publish) {
+    const core::BrokerSettings& settings = _loop.broker().settings();
+    core::Session& session = *_slot->session;
+    LoopStats::add(_loop.stats().messages_received, 1);
+    if (publish.qos > settings.maximum_qos) {
+        // [MQTT-3.2.2-11]
+        return protocol_error(codec::ReasonCode::QosNotSupported, "QoS not supported");
+    }
+    if (publish.retain && !settings.retain_available) {
+        // [MQTT-3.2.2-14]
+        return protocol_error(codec::ReasonCode::RetainNotSupported, "retain not supported");
+    }
+    if (!publish.properties.subscription_identifiers.empty()) {
+        // Subscription Identifiers travel only from server to client [MQTT-3.3.4-6].
+        return protocol_error(codec::ReasonCode::ProtocolError,
+                              "subscription identifier in a client PUBLISH");
+    }
+    if (!resolve_topic_alias(publish)) {
+        return false;
+    }
+    if (!core::is_valid_topic_name(publish.topic, settings.limits.max_topic_length,
+                                   settings.limits.max_topic_levels)) {
+        return protocol_error(codec::ReasonCode::TopicNameInvalid,
+                              "topic name too long or too deep");
+    }
+    const codec::PacketType ack_type =
+        publish.qos == 2 ? codec::PacketType::Pubrec : codec::PacketType::Puback;
+    if (publish.topic.starts_with("$SYS")) {
+        // $SYS belongs to the broker; clients cannot publish into it.
+        LoopStats::add(_loop.stats().publish_dropped, 1);
+        if (publish.qos > 0) {
+            ack_publish(ack_type, publish.packet_id, codec::ReasonCode::NotAuthorized);
+        }
+        return true;
+    }
+    if (publish.properties.payload_format_indicator.value_or(0) == 1 &&
+        !codec::is_valid_mqtt_utf8(publish.payload)) {
+        // A payload declared UTF-8 that is not [MQTT-3.3.2-4]: refused with 0x99.
+        LoopStats::add(_loop.stats().publish_dropped, 1);
+        if (publish.qos > 0) {
+            ack_publish(ack_type, publish.packet_id, codec::ReasonCode::PayloadFormatInvalid);
+            return true;
+        }
+        return protocol_error(codec::ReasonCode::PayloadFormatInvalid, "payload is not UTF-8");
+    }
+    if (publish.qos == 2) {
+        if (!session.on_incoming_qos2(publish.packet_id)) {
+            // A retransmission of a QoS 2 PUBLISH we already own: acknowledge, do not deliver
+            // again [MQTT-4.3.3-9].
+            ack_publish(ack_type, publish.packet_id, codec::ReasonCode::Success);
+            return true;
+        }
+        if (session.incoming_qos2_pending() > settings.limits.receive_maximum) {
+            // More unacknowledged QoS 2 PUBLISHes than our Receive Maximum [MQTT-3.3.4-9].
+            return protocol_error(codec::ReasonCode::ReceiveMaximumExceeded,
+                                  "receive maximum exceeded");
+        }
+    }
+    core::MessagePtr message = Broker::make_message(
+        std::move(publish.topic), std::move(publish.payload), publish.qos, publish.retain,
+        std::move(publish.properties), session.uid(), _loop.now());
+    // With storage on, the acknowledgement waits until every write it covers (retained message,
+    // queue entries of persistent subscribers, the QoS 2 packet id) is durable.
+    AckBarrierPtr barrier;
+    if (publish.qos > 0) {
+        barrier = make_barrier(codec::Packet{});
+    }
+    if (barrier && publish.qos == 2 && session.persistent()) {
+        _loop.persistence().add(
+            storage::WriteBatch::PutIncomingQos2{session.client_id(), publish.packet_id}, barrier);
+    }
+    _loop.set_publishing_barrier(barrier);
+    const std::size_t receivers = _loop.broker().publish(_loop, message);
+    _loop.set_publishing_barrier(nullptr);
+    if (publish.qos > 0) {
+        // MQTT 5 tells the publisher when nobody was subscribed (0x10).
+        codec::Ack ack = make_publish_ack(ack_type, publish.packet_id,
+                                          receivers == 0 ? codec::ReasonCode::NoMatchingSubscribers
+                                                         : codec::ReasonCode::Success);
+        if (barrier) {
+            barrier->set_ack(std::move(ack));
+            send_ordered_ack({}, barrier);
+        } else {
+            send_ordered_ack(std::move(ack), nullptr);
+        }
+    }
+    return true;
+}
+
+}  // namespace tern::net

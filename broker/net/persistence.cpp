@@ -1,0 +1,127 @@
+// Persistence: batches per loop iteration, conversions between messages and records.
+#include "persistence.hpp"
+
+#include "broker.hpp"
+#include "worker_loop.hpp"
+
+namespace tern::net {
+
+namespace {
+
+storage::UnixMillis to_unix(core::MonoMillis mono, core::MonoMillis now) {
+    if (mono == 0) {
+        return 0;
+    }
+    const storage::UnixMillis unix_now = storage::unix_now_ms();
+    return mono >= now ? unix_now + (mono - now) : unix_now - std::min(unix_now, now - mono);
+}
+
+core::MonoMillis to_mono(storage::UnixMillis unix_ms, core::MonoMillis now) {
+    if (unix_ms == 0) {
+        return 0;
+    }
+    const storage::UnixMillis unix_now = storage::unix_now_ms();
+    // Never 0 (which means "never"): a time already past maps to "now".
+    return unix_ms >= unix_now ? now + (unix_ms - unix_now) : std::max<core::MonoMillis>(now, 1);
+}
+
+}  // namespace
+
+bool AckBarrier::release(bool on_owner_loop) {
+    if (_pending.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+        return false;
+    }
+    if (on_owner_loop) {
+        return true;
+    }
+    _loop.post([id = _connection_id](WorkerLoop& loop) { loop.acks_ready(id); });
+    return false;
+}
+
+void Persistence::add(storage::WriteBatch::Op op, const AckBarrierPtr& barrier) {
+    if (_store == nullptr) {
+        return;
+    }
+    if (_batch.empty() && _barriers.empty()) {
+        _loop.mark_persistence_dirty();
+    }
+    _batch.add(std::move(op));
+    if (barrier) {
+        barrier->hold();
+        _barriers.push_back(barrier);
+    }
+}
+
+void Persistence::submit() {
+    if (_store == nullptr || (_batch.empty() && _barriers.empty())) {
+        return;
+    }
+    _store->submit(std::move(_batch), [barriers = std::move(_barriers)]() {
+        for (const AckBarrierPtr& barrier : barriers) {
+            barrier->release();
+        }
+    });
+    _batch = storage::WriteBatch{};
+    _barriers.clear();
+}
+
+void Persistence::put_session(const core::Session& session, core::MonoMillis now, bool connected,
+                              const AckBarrierPtr& barrier) {
+    if (_store == nullptr) {
+        return;
+    }
+    storage::SessionRecord record;
+    record.client_id = session.client_id();
+    record.protocol_version = static_cast<uint8_t>(session.version);
+    record.expiry_interval_s = session.expiry_interval_s;
+    record.disconnected_at = connected ? 0 : storage::unix_now_ms();
+    for (const auto& [filter, options] : session.subscriptions) {
+        record.subscriptions.push_back({filter, options});
+    }
+    if (session.will) {
+        storage::WillRecord will;
+        will.will = session.will->will;
+        will.delay_s = session.will->delay_s;
+        will.publish_at = to_unix(session.will->publish_at, now);
+        record.will = std::move(will);
+    }
+    add(storage::WriteBatch::PutSession{std::move(record)}, barrier);
+}
+
+void Persistence::erase_session(const std::string& client_id) {
+    add(storage::WriteBatch::EraseSession{client_id});
+}
+
+storage::MessageRecord Persistence::to_record(const core::Message& message, core::MonoMillis now) {
+    storage::MessageRecord record;
+    record.topic = message.topic;
+    record.payload = message.payload;
+    record.qos = message.qos;
+    record.retain = message.retain;
+    record.properties = message.properties;
+    record.properties.message_expiry_interval.reset();
+    record.expires_at = to_unix(message.expires_at, now);
+    return record;
+}
+
+core::MessagePtr Persistence::from_record(storage::MessageRecord&& record, core::MonoMillis now) {
+    const core::MonoMillis expires_at = to_mono(record.expires_at, now);
+    return Broker::make_message(std::move(record.topic), std::move(record.payload), record.qos,
+                                record.retain, std::move(record.properties), 0, now, expires_at);
+}
+
+storage::QueuedRecord Persistence::to_queued(const core::OutgoingMessage& outgoing,
+                                             storage::QueuedRecord::State state,
+                                             uint16_t packet_id, core::MonoMillis now) {
+    storage::QueuedRecord record;
+    record.seq = outgoing.store_seq;
+    record.qos = outgoing.qos;
+    record.retain = outgoing.retain;
+    record.subscription_ids = outgoing.subscription_ids;
+    record.state = state;
+    record.packet_id = packet_id;
+    record.message = to_record(*outgoing.message, now);
+    return record;
+}
+
+}  // namespace tern::net

@@ -1,0 +1,52 @@
+// A worker loop's side of durable storage: one write batch per loop iteration, group-committed
+// by the store's writer thread, and the acknowledgements that wait for it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "ack_barrier.hpp"
+#include "core/message.hpp"
+#include "core/session.hpp"
+#include "storage/store.hpp"
+
+namespace tern::net {
+
+class WorkerLoop;
+
+class Persistence {
+public:
+    Persistence(WorkerLoop& loop, storage::Store* store) : _loop(loop), _store(store) {}
+
+    bool enabled() const noexcept { return _store != nullptr; }
+    // Set once at start-up, before the loop runs.
+    void set_store(storage::Store* store) noexcept { _store = store; }
+
+    // Adds a change to this iteration's batch. With a barrier, the barrier is held until the
+    // batch is durable.
+    void add(storage::WriteBatch::Op op, const AckBarrierPtr& barrier = nullptr);
+
+    // Submits this iteration's batch (called once per loop iteration).
+    void submit();
+
+    // Session records.
+    void put_session(const core::Session& session, core::MonoMillis now, bool connected,
+                     const AckBarrierPtr& barrier = nullptr);
+    void erase_session(const std::string& client_id);
+
+    // Conversions between the broker's messages and stored records.
+    static storage::MessageRecord to_record(const core::Message& message, core::MonoMillis now);
+    static core::MessagePtr from_record(storage::MessageRecord&& record, core::MonoMillis now);
+    static storage::QueuedRecord to_queued(const core::OutgoingMessage& outgoing,
+                                           storage::QueuedRecord::State state, uint16_t packet_id,
+                                           core::MonoMillis now);
+
+private:
+    WorkerLoop& _loop;
+    storage::Store* _store;
+    storage::WriteBatch _batch;
+    std::vector<AckBarrierPtr> _barriers;
+};
+
+}  // namespace tern::net

@@ -1,0 +1,38 @@
+// $SYS topics, named like Mosquitto's where one exists so existing dashboards keep working.
+#include "sys_topics.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "broker.hpp"
+#include "worker_loop.hpp"
+
+#ifndef TERN_VERSION
+#define TERN_VERSION "0.0.0"
+#endif
+
+namespace tern::net {
+
+void publish_sys_topics(Broker& broker, WorkerLoop& loop) {
+    const StatsSnapshot stats = broker.stats();
+    const std::vector<std::pair<const char*, std::string>> values = {
+        {"$SYS/broker/version", "tern version " TERN_VERSION},
+        {"$SYS/broker/uptime", std::to_string(broker.uptime_seconds()) + " seconds"},
+        {"$SYS/broker/clients/connected", std::to_string(stats.clients)},
+        {"$SYS/broker/clients/total", std::to_string(stats.sessions)},
+        {"$SYS/broker/messages/received", std::to_string(stats.messages_received)},
+        {"$SYS/broker/messages/sent", std::to_string(stats.messages_sent)},
+        {"$SYS/broker/messages/dropped", std::to_string(stats.publish_dropped)},
+        {"$SYS/broker/bytes/received", std::to_string(stats.bytes_received)},
+        {"$SYS/broker/bytes/sent", std::to_string(stats.bytes_sent)},
+        {"$SYS/broker/subscriptions/count", std::to_string(broker.subscriptions().size())},
+        {"$SYS/broker/retained messages/count", std::to_string(broker.retained().size())},
+    };
+    const core::MonoMillis now = loop.now();
+    for (const auto& [topic, value] : values) {
+        broker.publish(loop, Broker::make_message(topic, value, 0, true, {}, 0, now));
+    }
+}
+
+}  // namespace tern::net

@@ -1,0 +1,333 @@
+// Worker loop: thread, inbox drained by uv_async, end-of-iteration flush, the housekeeping tick.
+#include "worker_loop.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "broker.hpp"
+#include "connection.hpp"
+
+namespace tern::net {
+
+namespace {
+constexpr std::size_t kReadBufferSize = 64 * 1024;
+constexpr uint64_t kTickIntervalMs = 250;
+}  // namespace
+
+WorkerLoop::WorkerLoop(Broker& broker, uint32_t index)
+    : _broker(broker), _index(index), _persistence(*this, nullptr),
+      _read_buffer(kReadBufferSize) {
+    uv_loop_init(&_loop);
+    _loop.data = this;
+    uv_async_init(&_loop, &_async, &WorkerLoop::on_async);
+    _async.data = this;
+    uv_check_init(&_loop, &_check);
+    _check.data = this;
+    uv_timer_init(&_loop, &_tick);
+    _tick.data = this;
+    _outbox.resize(broker.loop_count() == 0 ? 1 : broker.loop_count());
+}
+
+WorkerLoop::~WorkerLoop() {
+    join();
+}
+
+void WorkerLoop::start(Task on_start) {
+    _outbox.assign(_broker.loop_count(), {});
+    _thread = std::thread([this, on_start = std::move(on_start)]() mutable { run(std::move(on_start)); });
+}
+
+void WorkerLoop::run(Task on_start) {
+    uv_check_start(&_check, &WorkerLoop::on_check);
+    uv_timer_start(&_tick, &WorkerLoop::on_tick, kTickIntervalMs, kTickIntervalMs);
+    try {
+        if (on_start) {
+            on_start(*this);
+        }
+    } catch (const std::exception& error) {
+        spdlog::critical("worker {}: start-up failed: {}", _index, error.what());
+        _broker.request_stop();
+    }
+    uv_run(&_loop, UV_RUN_DEFAULT);
+    // Every handle is closed by close_everything(); run until their close callbacks are done.
+    while (uv_loop_close(&_loop) == UV_EBUSY) {
+        uv_walk(
+            &_loop,
+            [](uv_handle_t* handle, void*) {
+                if (!uv_is_closing(handle)) {
+                    uv_close(handle, nullptr);
+                }
+            },
+            nullptr);
+        uv_run(&_loop, UV_RUN_DEFAULT);
+    }
+}
+
+void WorkerLoop::stop() {
+    {
+        std::lock_guard lock(_inbox_mutex);
+        _stop_requested = true;
+    }
+    uv_async_send(&_async);
+}
+
+void WorkerLoop::join() {
+    if (_thread.joinable()) {
+        _thread.join();
+    }
+}
+
+void WorkerLoop::post(Task task) {
+    {
+        std::lock_guard lock(_inbox_mutex);
+        _tasks.push_back(std::move(task));
+    }
+    uv_async_send(&_async);
+}
+
+void WorkerLoop::post_deliveries(std::vector<RemoteDelivery>&& batch) {
+    {
+        std::lock_guard lock(_inbox_mutex);
+        if (_deliveries.empty()) {
+            _deliveries.swap(batch);
+        } else {
+            std::move(batch.begin(), batch.end(), std::back_inserter(_deliveries));
+            batch.clear();
+        }
+    }
+    uv_async_send(&_async);
+}
+
+uv_buf_t WorkerLoop::read_buffer() noexcept {
+    return uv_buf_init(_read_buffer.data(), static_cast<unsigned>(_read_buffer.size()));
+}
+
+core::MonoMillis WorkerLoop::now() noexcept { return uv_now(&_loop); }
+
+void WorkerLoop::add_connection(Connection* connection) {
+    _connections_by_id.emplace(connection->id(), connection);
+    connection->loop_slot = static_cast<uint32_t>(_connections.size());
+    _connections.push_back(connection);
+    LoopStats::add(_stats.connections, 1);
+}
+
+void WorkerLoop::remove_connection(Connection* connection) {
+    _connections_by_id.erase(connection->id());
+    const uint32_t slot = connection->loop_slot;
+    if (slot < _connections.size() && _connections[slot] == connection) {
+        _connections[slot] = _connections.back();
+        _connections[slot]->loop_slot = slot;
+        _connections.pop_back();
+        LoopStats::sub(_stats.connections, 1);
+    }
+    auto dirty = std::find(_dirty.begin(), _dirty.end(), connection);
+    if (dirty != _dirty.end()) {
+        *dirty = nullptr;
+    }
+}
+
+Connection* WorkerLoop::find_connection(uint64_t id) {
+    auto it = _connections_by_id.find(id);
+    return it == _connections_by_id.end() ? nullptr : it->second;
+}
+
+void WorkerLoop::acks_ready(uint64_t connection_id) {
+    if (Connection* connection = find_connection(connection_id)) {
+        connection->send_ready_acks();
+    }
+}
+
+void WorkerLoop::mark_dirty(Connection* connection) {
+    if (!connection->dirty) {
+        connection->dirty = true;
+        _dirty.push_back(connection);
+    }
+}
+
+SessionSlot* WorkerLoop::find_session(std::string_view client_id) {
+    auto it = _by_client_id.find(client_id);
+    return it == _by_client_id.end() ? nullptr : it->second;
+}
+
+SessionSlot* WorkerLoop::find_session(uint64_t uid) {
+    auto it = _by_uid.find(uid);
+    return it == _by_uid.end() ? nullptr : it->second.get();
+}
+
+SessionSlot& WorkerLoop::create_session(const std::string& client_id) {
+    auto slot = std::make_unique<SessionSlot>();
+    const uint64_t uid = _broker.next_session_uid();
+    slot->session = std::make_unique<core::Session>(client_id, uid, _index);
+    SessionSlot& ref = *slot;
+    _by_uid.emplace(uid, std::move(slot));
+    _by_client_id[client_id] = &ref;
+    LoopStats::add(_stats.sessions, 1);
+    return ref;
+}
+
+void WorkerLoop::destroy_session(SessionSlot& slot) {
+    core::Session& session = *slot.session;
+    for (const auto& [filter, options] : session.subscriptions) {
+        _broker.subscriptions().unsubscribe(session.key(), filter);
+    }
+    if (session.persistent() || slot.stored) {
+        _persistence.erase_session(session.client_id());
+    }
+    _by_client_id.erase(session.client_id());
+    LoopStats::sub(_stats.sessions, 1);
+    _by_uid.erase(session.uid());  // frees the slot and the session
+}
+
+void WorkerLoop::deliver_remote(uint32_t loop, uint64_t uid, core::OutgoingMessage&& outgoing,
+                                const AckBarrierPtr& barrier) {
+    auto& batch = _outbox[loop];
+    if (batch.empty()) {
+        _outbox_targets.push_back(loop);
+    }
+    if (barrier) {
+        barrier->hold();  // released by the target loop once it has recorded the delivery
+    }
+    batch.push_back(RemoteDelivery{uid, std::move(outgoing), barrier});
+}
+
+void WorkerLoop::on_async(uv_async_t* handle) noexcept {
+    auto* self = static_cast<WorkerLoop*>(handle->data);
+    try {
+        self->drain_inbox();
+    } catch (const std::exception& error) {
+        spdlog::error("worker {}: inbox task failed: {}", self->_index, error.what());
+    }
+}
+
+void WorkerLoop::drain_inbox() {
+    std::vector<Task> tasks;
+    std::vector<RemoteDelivery> deliveries;
+    bool stop_requested = false;
+    {
+        std::lock_guard lock(_inbox_mutex);
+        tasks.swap(_tasks);
+        deliveries.swap(_deliveries);
+        stop_requested = _stop_requested;
+    }
+    for (auto& delivery : deliveries) {
+        deliver_local(delivery.session_uid, std::move(delivery.outgoing), delivery.barrier);
+        if (delivery.barrier) {
+            delivery.barrier->release();
+        }
+    }
+    for (auto& task : tasks) {
+        task(*this);
+    }
+    if (stop_requested && !_stopping) {
+        close_everything();
+    }
+}
+
+void WorkerLoop::on_check(uv_check_t* handle) noexcept {
+    auto* self = static_cast<WorkerLoop*>(handle->data);
+    self->flush_outbox();
+    if (self->_persistence_dirty) {
+        self->_persistence_dirty = false;
+        self->_persistence.submit();
+    }
+    self->flush_dirty();
+}
+
+void WorkerLoop::flush_outbox() {
+    for (uint32_t target : _outbox_targets) {
+        _broker.loop(target).post_deliveries(std::move(_outbox[target]));
+        _outbox[target].clear();
+    }
+    _outbox_targets.clear();
+}
+
+void WorkerLoop::flush_dirty() {
+    // flush() may mark other connections dirty only via new deliveries, which cannot happen
+    // here; iterate by index because remove_connection() may null entries.
+    for (std::size_t i = 0; i < _dirty.size(); ++i) {
+        Connection* connection = _dirty[i];
+        if (connection != nullptr) {
+            connection->dirty = false;
+            connection->flush();
+        }
+    }
+    _dirty.clear();
+}
+
+void WorkerLoop::on_tick(uv_timer_t* handle) noexcept {
+    auto* self = static_cast<WorkerLoop*>(handle->data);
+    try {
+        self->tick();
+    } catch (const std::exception& error) {
+        spdlog::error("worker {}: housekeeping failed: {}", self->_index, error.what());
+    }
+}
+
+void WorkerLoop::tick() {
+    const core::MonoMillis now = this->now();
+    // Copy: check_timeouts() may close connections, which edits _connections.
+    std::vector<Connection*> connections = _connections;
+    for (Connection* connection : connections) {
+        connection->check_timeouts(now);
+    }
+    // Wills whose delay has passed, and sessions whose expiry has passed [MQTT-3.1.2-23].
+    std::vector<SessionSlot*> expired;
+    for (auto& [uid, slot] : _by_uid) {
+        core::Session& session = *slot->session;
+        if (slot->connection == nullptr && session.will && session.will->publish_at != 0 &&
+            now >= session.will->publish_at) {
+            codec::Will will = std::move(session.will->will);
+            session.will.reset();
+            _broker.publish_will(*this, std::move(will), session.uid());
+            if (session.persistent()) {
+                _persistence.put_session(session, now, false);
+            }
+        }
+        if (slot->connection == nullptr && slot->expires_at != 0 && now >= slot->expires_at) {
+            expired.push_back(slot.get());
+        }
+    }
+    for (SessionSlot* slot : expired) {
+        core::Session& session = *slot->session;
+        // A will still waiting for its delay is published when the session ends [MQTT-3.1.3-9].
+        if (session.will) {
+            codec::Will will = std::move(session.will->will);
+            session.will.reset();
+            _broker.publish_will(*this, std::move(will), session.uid());
+        }
+        spdlog::debug("session '{}' expired", session.client_id());
+        destroy_session(*slot);
+    }
+    if (_index == 0) {
+        _broker.on_tick(*this, now);
+    }
+}
+
+void WorkerLoop::close_everything() {
+    // Phase 1 of shutdown: end every connection (wills are published, and may still travel to
+    // other loops, whose inboxes stay open until every loop has finished this phase).
+    _stopping = true;
+    uv_timer_stop(&_tick);
+    std::vector<Connection*> connections = _connections;
+    for (Connection* connection : connections) {
+        connection->disconnect(codec::ReasonCode::ServerShuttingDown, "server shutting down");
+    }
+    flush_outbox();
+    _persistence.submit();
+    flush_dirty();
+    _broker.on_loop_drained(*this);
+}
+
+void WorkerLoop::close_handles() {
+    // Phase 2: nobody posts to this loop any more; close its own handles so uv_run returns.
+    flush_outbox();
+    _persistence.submit();
+    flush_dirty();
+    uv_close(reinterpret_cast<uv_handle_t*>(&_tick), nullptr);
+    uv_check_stop(&_check);
+    uv_close(reinterpret_cast<uv_handle_t*>(&_check), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&_async), nullptr);
+}
+
+}  // namespace tern::net

@@ -1,0 +1,162 @@
+// One worker thread with its libuv loop: owns its connections and sessions, drains its inbox.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "ack_barrier.hpp"
+#include "core/session.hpp"
+#include "persistence.hpp"
+#include "stats.hpp"
+
+namespace tern::net {
+
+class Broker;
+class Connection;
+
+// A session and the connection currently attached to it (null while offline).
+struct SessionSlot {
+    std::unique_ptr<core::Session> session;
+    Connection* connection = nullptr;
+    core::MonoMillis expires_at = 0;  // set while offline with a finite expiry; 0 = never
+    bool stored = false;              // a record of it was written to storage
+};
+
+// A message for a session owned by another loop, carried through that loop's inbox.
+struct RemoteDelivery {
+    uint64_t session_uid = 0;
+    core::OutgoingMessage outgoing;
+    AckBarrierPtr barrier;  // the publisher's acknowledgement waits for this delivery's write
+};
+
+struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept {
+        return std::hash<std::string_view>{}(text);
+    }
+};
+
+// Threading: every method is for the loop's own thread unless it says "thread-safe".
+class WorkerLoop {
+public:
+    using Task = std::function<void(WorkerLoop&)>;
+
+    WorkerLoop(Broker& broker, uint32_t index);
+    ~WorkerLoop();
+    WorkerLoop(const WorkerLoop&) = delete;
+    WorkerLoop& operator=(const WorkerLoop&) = delete;
+
+    // Starts the thread. `on_start` runs first on the loop thread (listeners are opened there).
+    void start(Task on_start);
+    // Thread-safe. Asks the loop to close everything and end; join() waits for it.
+    void stop();
+    void join();
+
+    // Thread-safe: runs `task` on this loop soon.
+    void post(Task task);
+    // Thread-safe: hands a batch of deliveries to this loop.
+    void post_deliveries(std::vector<RemoteDelivery>&& batch);
+
+    uv_loop_t* uv() noexcept { return &_loop; }
+    uint32_t index() const noexcept { return _index; }
+    Broker& broker() noexcept { return _broker; }
+    LoopStats& stats() noexcept { return _stats; }
+    const LoopStats& stats() const noexcept { return _stats; }
+    bool stopping() const noexcept { return _stopping; }
+
+    // A per-loop scratch buffer for socket reads; valid until the next read callback returns.
+    uv_buf_t read_buffer() noexcept;
+
+    // Connections: registered on creation, removed by their close callback.
+    void add_connection(Connection* connection);
+    void remove_connection(Connection* connection);
+    // Queues a connection for the end-of-iteration flush of its output.
+    void mark_dirty(Connection* connection);
+
+    // Sessions owned by this loop.
+    SessionSlot* find_session(std::string_view client_id);
+    SessionSlot* find_session(uint64_t uid);
+    SessionSlot& create_session(const std::string& client_id);
+    // Removes the session's subscriptions from the tree and forgets it. Its connection, if any,
+    // must already be detached.
+    void destroy_session(SessionSlot& slot);
+
+    // Hands `outgoing` to the session `uid` on this loop (drops it if the session is gone). A
+    // durable queue entry written for it holds `barrier`.
+    void deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
+                       const AckBarrierPtr& barrier = nullptr);
+    // Buffers a delivery for another loop; sent in one batch at the end of this iteration.
+    void deliver_remote(uint32_t loop, uint64_t uid, core::OutgoingMessage&& outgoing,
+                        const AckBarrierPtr& barrier = nullptr);
+
+    // The acknowledgement barrier of the PUBLISH being routed right now (null when none).
+    const AckBarrierPtr& publishing_barrier() const noexcept { return _publishing_barrier; }
+    void set_publishing_barrier(AckBarrierPtr barrier) { _publishing_barrier = std::move(barrier); }
+
+    Persistence& persistence() noexcept { return _persistence; }
+    void mark_persistence_dirty() noexcept { _persistence_dirty = true; }
+
+    // A connection by its id (ids are never reused); null when it is gone.
+    Connection* find_connection(uint64_t id);
+    uint64_t next_connection_id() noexcept { return ++_last_connection_id; }
+    // Sends the acknowledgements of connection `id` whose writes are now durable.
+    void acks_ready(uint64_t connection_id);
+
+    // Second phase of shutdown, run as a task once every loop has closed its connections.
+    void close_handles();
+
+    // Cached steady-clock milliseconds, refreshed every iteration.
+    core::MonoMillis now() noexcept;
+
+private:
+    static void on_async(uv_async_t* handle) noexcept;
+    static void on_check(uv_check_t* handle) noexcept;
+    static void on_tick(uv_timer_t* handle) noexcept;
+    void drain_inbox();
+    void flush_dirty();
+    void flush_outbox();
+    void tick();
+    void close_everything();
+    void run(Task on_start);
+
+    Broker& _broker;
+    uint32_t _index;
+    uv_loop_t _loop{};
+    uv_async_t _async{};
+    uv_check_t _check{};
+    uv_timer_t _tick{};
+    std::thread _thread;
+    bool _stopping = false;
+    LoopStats _stats;
+
+    std::mutex _inbox_mutex;
+    std::vector<Task> _tasks;
+    std::vector<RemoteDelivery> _deliveries;
+    bool _stop_requested = false;
+
+    std::vector<char> _read_buffer;
+    std::vector<Connection*> _connections;  // unordered; index stored in the connection
+    std::vector<Connection*> _dirty;
+    std::vector<std::vector<RemoteDelivery>> _outbox;  // per target loop
+    std::vector<uint32_t> _outbox_targets;
+
+    AckBarrierPtr _publishing_barrier;
+    Persistence _persistence;
+    bool _persistence_dirty = false;
+    uint64_t _last_connection_id = 0;
+    std::unordered_map<uint64_t, Connection*> _connections_by_id;
+
+    std::unordered_map<std::string, SessionSlot*, StringHash, std::equal_to<>> _by_client_id;
+    std::unordered_map<uint64_t, std::unique_ptr<SessionSlot>> _by_uid;
+};
+
+}  // namespace tern::net

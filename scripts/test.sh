@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds Tern under AddressSanitizer + UBSan and runs every test:
+# a bounded fuzzing run, then unit tests, integration tests with real clients and tool tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --test
+jobs=$(nproc)
+
+# A bounded libFuzzer run of each target (clang build) from the committed seed corpora.
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j "$jobs"
+scripts/fuzz.sh "${TERN_FUZZ_SECONDS:-60}"
+
+cmake --preset asan-ubsan >/dev/null
+cmake --build --preset asan-ubsan -j "$jobs"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir build/asan-ubsan --output-on-failure -j "$jobs" --timeout 600

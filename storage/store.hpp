@@ -1,0 +1,151 @@
+// The durable store interface: batches of changes committed by one writer thread, and loading.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "records.hpp"
+
+namespace tern::storage {
+
+enum class Durability : uint8_t {
+    Memory,  // nothing on disk
+    Async,   // RocksDB WAL without fsync: survives kill -9
+    Sync,    // fsync (group-committed) before completion: survives power loss
+};
+
+struct HistoryPolicy {
+    std::string filter;          // topic filter this policy applies to ("#" = every topic)
+    uint32_t max_messages = 100; // per topic
+    uint32_t max_age_s = 3600;   // 0 = no age limit
+};
+
+struct StorageSettings {
+    std::string data_dir = "data";
+    Durability durability = Durability::Async;
+    std::vector<HistoryPolicy> history;  // first matching policy wins; none = no history
+    uint64_t max_retained_messages = 0;  // 0 = unlimited
+    uint64_t max_retained_bytes = 0;
+};
+
+// Changes applied atomically, in order. Building a batch never touches the disk.
+class WriteBatch {
+public:
+    struct PutRetained { MessageRecord message; };
+    struct EraseRetained { std::string topic; };
+    struct PutSession { SessionRecord session; };
+    // Erases the session, its queue and its incoming QoS 2 ids.
+    struct EraseSession { std::string client_id; };
+    struct PutQueued { std::string client_id; QueuedRecord entry; };
+    struct EraseQueued { std::string client_id; uint64_t seq; };
+    struct PutIncomingQos2 { std::string client_id; uint16_t packet_id; };
+    struct EraseIncomingQos2 { std::string client_id; uint16_t packet_id; };
+    struct AppendHistory { HistoryRecord entry; };
+    using Op = std::variant<PutRetained, EraseRetained, PutSession, EraseSession, PutQueued,
+                            EraseQueued, PutIncomingQos2, EraseIncomingQos2, AppendHistory>;
+
+    void add(Op op) { _ops.push_back(std::move(op)); }
+    bool empty() const noexcept { return _ops.empty(); }
+    std::size_t size() const noexcept { return _ops.size(); }
+    const std::vector<Op>& ops() const noexcept { return _ops; }
+    std::vector<Op>& ops() noexcept { return _ops; }
+
+private:
+    std::vector<Op> _ops;
+};
+
+// Receives the stored state at start-up, in this order: retained, sessions, then each session's
+// queue entries (ascending seq) and incoming QoS 2 ids. Expired sessions, expired messages and
+// history past its policy are removed during load and not visited.
+class LoadVisitor {
+public:
+    virtual ~LoadVisitor() = default;
+    virtual void retained(MessageRecord&& message) = 0;
+    virtual void session(SessionRecord&& session) = 0;
+    virtual void queued(const std::string& client_id, QueuedRecord&& entry) = 0;
+    virtual void incoming_qos2(const std::string& client_id, uint16_t packet_id) = 0;
+};
+
+struct LoadSummary {
+    uint64_t retained = 0;
+    uint64_t sessions = 0;
+    uint64_t queued = 0;
+    uint64_t history = 0;
+    uint64_t expired_removed = 0;
+    uint64_t milliseconds = 0;
+};
+
+struct StoreStats {
+    uint64_t batches_committed = 0;   // write batches handed to the database
+    uint64_t commits = 0;             // group commits (one per writer wake-up)
+    uint64_t largest_group = 0;       // most batches in one group commit
+    uint64_t ops_written = 0;
+    uint64_t commit_latency_us_sum = 0;
+    std::vector<uint64_t> commit_latency_buckets;  // Prometheus-style, bounds in latency_bounds_us()
+    static const std::vector<uint64_t>& latency_bounds_us();
+    // Cumulative like Prometheus `le` buckets: commit_latency_buckets[i] counts the commits that
+    // took at most latency_bounds_us()[i]; one more, last bucket (+Inf) counts every commit.
+    uint64_t retained_messages = 0;  // retained messages stored (the broker enforces the limits)
+    uint64_t retained_bytes = 0;     // their topic + payload bytes
+    // Group commits that failed even after retries (logged). Their `done` callbacks still ran:
+    // the interface has no way to report a failure, and a broker waiting forever is worse.
+    uint64_t write_errors = 0;
+};
+
+class StorageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Thread-safe unless stated.
+class Store {
+public:
+    virtual ~Store() = default;
+
+    // Queues `batch` for the writer thread and returns at once. `done` runs on the writer thread
+    // after the batch is durable for the configured durability (after the group's fsync for
+    // Sync); it must be cheap (post to a loop). Batches commit in submission order.
+    virtual void submit(WriteBatch&& batch, std::function<void()> done) = 0;
+
+    // Start-up only, before any submit(): streams the stored state into `visitor`.
+    virtual LoadSummary load(LoadVisitor& visitor) = 0;
+
+    // The history of one topic with seq > after_seq, oldest first, at most `limit` entries.
+    virtual std::vector<HistoryRecord> read_history(std::string_view topic, uint64_t after_seq,
+                                                    std::size_t limit) = 0;
+    // Topics with history matching `filter` (wildcards allowed).
+    virtual std::vector<std::string> history_topics(std::string_view filter) = 0;
+
+    // The node epoch (incremented on each start) and the next history sequence number.
+    virtual uint64_t epoch() const = 0;
+    // After load(): one past the largest history seq stored (1 when there is none), so the broker
+    // continues the sequence across restarts (history keys sort by seq within a topic).
+    virtual uint64_t next_history_seq() const = 0;
+
+    virtual StoreStats stats() const = 0;
+
+    // Waits for every submitted batch to complete and stops the writer. Idempotent.
+    virtual void close() = 0;
+};
+
+// Opens (creating if needed) the RocksDB database under settings.data_dir. Throws StorageError
+// naming the path and RocksDB's reason when it cannot be opened or read; never starts empty
+// over an existing database it cannot read.
+std::unique_ptr<Store> open_rocksdb_store(const StorageSettings& settings);
+
+// A store that keeps everything in memory (durability "memory", and unit tests).
+std::unique_ptr<Store> make_memory_store(const StorageSettings& settings);
+
+// Durability Memory → make_memory_store, otherwise open_rocksdb_store.
+std::unique_ptr<Store> open_store(const StorageSettings& settings);
+
+// Runs RocksDB's repair on the database under `data_dir` (tern --repair). Throws StorageError.
+void repair_rocksdb_store(const std::string& data_dir);
+
+}  // namespace tern::storage
