@@ -72,7 +72,7 @@ void MemoryStore::apply(std::vector<CommitQueue::Pending>& group) {
                             contents.retained_bytes -= retained_size(it->second);
                         }
                         contents.retained_bytes += retained_size(change.message);
-                        it->second = change.message;
+                        it->second = std::move(change.message);
                     } else if constexpr (std::is_same_v<T, WriteBatch::EraseRetained>) {
                         auto it = contents.retained.find(change.topic);
                         if (it != contents.retained.end()) {
@@ -80,13 +80,14 @@ void MemoryStore::apply(std::vector<CommitQueue::Pending>& group) {
                             contents.retained.erase(it);
                         }
                     } else if constexpr (std::is_same_v<T, WriteBatch::PutSession>) {
-                        contents.sessions[change.session.client_id] = change.session;
+                        contents.sessions[change.session.client_id] = std::move(change.session);
                     } else if constexpr (std::is_same_v<T, WriteBatch::EraseSession>) {
                         contents.sessions.erase(change.client_id);
                         contents.queues.erase(change.client_id);
                         contents.incoming_qos2.erase(change.client_id);
                     } else if constexpr (std::is_same_v<T, WriteBatch::PutQueued>) {
-                        contents.queues[change.client_id][change.entry.seq] = change.entry;
+                        contents.queues[change.client_id][change.entry.seq] =
+                            std::move(change.entry);
                     } else if constexpr (std::is_same_v<T, WriteBatch::EraseQueued>) {
                         auto it = contents.queues.find(change.client_id);
                         if (it != contents.queues.end()) {

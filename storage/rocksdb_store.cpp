@@ -9,7 +9,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdarg>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>

@@ -57,9 +57,13 @@ Class& holder(Target& target) {
     if constexpr (std::is_same_v<Class, Target>) {
         return target;
     } else {
-        static_assert(std::is_same_v<Class, LimitSettings> &&
-                      std::is_same_v<Target, BrokerSettings>);
-        return target.limits;
+        static_assert(std::is_same_v<Target, BrokerSettings>);
+        if constexpr (std::is_same_v<Class, core::StorageConfig>) {
+            return target.storage;
+        } else {
+            static_assert(std::is_same_v<Class, LimitSettings>);
+            return target.limits;
+        }
     }
 }
 
@@ -114,6 +118,18 @@ std::string check_log_level(std::string_view value) {
 
 std::string check_not_empty(std::string_view value) {
     return value.empty() ? "must not be empty" : "";
+}
+
+std::string check_durability(std::string_view value) {
+    return value == "memory" || value == "async" || value == "sync"
+               ? ""
+               : "'" + std::string(value) + "' is not one of memory, async, sync";
+}
+
+std::string check_queue_policy(std::string_view value) {
+    return value == "refuse-newest" || value == "drop-oldest"
+               ? ""
+               : "'" + std::string(value) + "' is not one of refuse-newest, drop-oldest";
 }
 
 std::string check_listener_type(std::string_view value) {
@@ -192,7 +208,15 @@ constexpr std::array kSettingKeys{
                                                                     kU32),
     integer_key<BrokerSettings, &LimitSettings::max_outgoing_buffer>("limits.max_outgoing_buffer",
                                                                      64 * kKiB, 64 * kGiB),
+    string_key<BrokerSettings, &LimitSettings::queue_full_policy>("limits.queue_full_policy",
+                                                                  &check_queue_policy),
     string_key<BrokerSettings, &BrokerSettings::data_dir>("storage.data_dir", &check_not_empty),
+    string_key<BrokerSettings, &core::StorageConfig::durability>("storage.durability",
+                                                                 &check_durability),
+    integer_key<BrokerSettings, &core::StorageConfig::max_retained_messages>(
+        "storage.max_retained_messages", 0, 1'000'000'000),
+    integer_key<BrokerSettings, &core::StorageConfig::max_retained_bytes>(
+        "storage.max_retained_bytes", 0, 1024 * kGiB),
 };
 
 // The keys of one [[listeners]] table.

@@ -196,10 +196,12 @@ def test_connack_advertises_configured_limits(make_broker, raws):
 
 
 @pytest.mark.tern_only
-def test_disabled_features_advertised_and_refused(make_broker, raws, watcher_for):
+def test_disabled_features_advertised_and_refused(make_broker, raws, clients):
     broker = make_broker(wildcard_subscriptions=False, shared_subscriptions=False,
                          subscription_identifiers=False)
-    watcher = watcher_for(broker)
+    # The usual watcher subscribes with a wildcard, which this broker refuses: watch one topic.
+    watcher = clients(broker, "features-watch", 5)
+    assert watcher.subscribe("watch/one", 1) == [1]
     conn = raws(broker, 5)
     ack = conn.connect("features")
     assert ack.props.get(raw.WILDCARD_SUBSCRIPTION_AVAILABLE) == 0
@@ -210,4 +212,6 @@ def test_disabled_features_advertised_and_refused(make_broker, raws, watcher_for
     pid = conn.next_id()
     conn.send(raw.subscribe(pid, [("a/c", 1)], 5, props=[(raw.SUBSCRIPTION_IDENTIFIER, 5)]))
     conn.expect_disconnect(0xA1)  # Subscription Identifiers not supported
-    watcher.check()
+    publisher = clients(broker, "features-pub", 5)
+    publisher.publish("watch/one", b"still here", qos=1)
+    assert [m.payload for m in watcher.wait_for(1)] == [b"still here"]

@@ -9,9 +9,17 @@ namespace tern::paho_tests {
 
 namespace {
 
-// Waits for an asynchronous Paho operation; Paho itself throws mqtt::exception on failure.
+// Waits for an asynchronous Paho operation; a failure names the operation and Paho's codes.
 void wait_or_throw(const mqtt::token_ptr& token, const std::string& what) {
-    if (!token->wait_for(kWait)) {
+    bool done = false;
+    try {
+        done = token->wait_for(kWait);
+    } catch (const mqtt::exception& error) {
+        throw std::runtime_error(what + " failed: " + error.what() + " (return code " +
+                                 std::to_string(error.get_return_code()) + ", reason code " +
+                                 std::to_string(error.get_reason_code()) + ")");
+    }
+    if (!done) {
         throw std::runtime_error(what + " did not complete within " +
                                  std::to_string(kWait.count()) + " ms");
     }

@@ -123,9 +123,13 @@ queue_qos0_offline = true
 topic_alias_maximum = 0
 max_session_expiry = 4294967295
 max_outgoing_buffer = 68719476736
+queue_full_policy = "drop-oldest"
 
 [storage]
 data_dir = "/var/lib/tern"
+durability = "sync"
+max_retained_messages = 1000000000
+max_retained_bytes = 7
 )";
 
 }  // namespace
@@ -170,8 +174,17 @@ TEST_CASE("every key is read into its field") {
     expected.limits.topic_alias_maximum = 0;
     expected.limits.max_session_expiry = 4'294'967'295;
     expected.limits.max_outgoing_buffer = 68'719'476'736;
+    expected.limits.queue_full_policy = "drop-oldest";
     expected.data_dir = "/var/lib/tern";
-    check_same(load_config_string(kEveryKey, "t.toml"), expected);
+    expected.storage.durability = "sync";
+    expected.storage.max_retained_messages = 1'000'000'000;
+    expected.storage.max_retained_bytes = 7;
+    const BrokerSettings loaded = load_config_string(kEveryKey, "t.toml");
+    check_same(loaded, expected);
+    CHECK(loaded.limits.queue_full_policy == "drop-oldest");
+    CHECK(loaded.storage.durability == "sync");
+    CHECK(loaded.storage.max_retained_messages == 1'000'000'000);
+    CHECK(loaded.storage.max_retained_bytes == 7);
 }
 
 TEST_CASE("keys that are absent keep their defaults") {
@@ -208,7 +221,7 @@ TEST_CASE("configs/tern.toml sets every known key explicitly") {
     content << file.rdbuf();
     const std::string text = content.str();
     const std::vector<std::string> keys = tern::app::known_config_keys();
-    CHECK(keys.size() == 29);
+    CHECK(keys.size() == 33);
     for (const std::string& key : keys) {
         const std::string section = key.substr(0, key.find('.'));
         const std::string bare = key.substr(key.find('.') + 1);
@@ -222,6 +235,13 @@ TEST_CASE("configs/tern.toml sets every known key explicitly") {
         CHECK(key_at != std::string::npos);
         CHECK(key_at < next_section);
     }
+}
+
+TEST_CASE("storage durability and queue policy accept only their names") {
+    CHECK(error_of("[storage]\ndurability = \"fast\"\n") ==
+          "t.toml:2: storage.durability: 'fast' is not one of memory, async, sync");
+    CHECK(error_of("[limits]\nqueue_full_policy = \"oldest\"\n") ==
+          "t.toml:2: limits.queue_full_policy: 'oldest' is not one of refuse-newest, drop-oldest");
 }
 
 TEST_CASE("unknown keys and sections are named, with the closest known name") {

@@ -49,7 +49,7 @@ Properties every_property() {
 MessageRecord rich_message(std::string topic) {
     MessageRecord message;
     message.topic = std::move(topic);
-    message.payload = std::string("bin\x00\xFF\x7F payload", 16);
+    message.payload = std::string("bin\x00\xFF\x7F payload", 14);
     message.qos = 2;
     message.retain = true;
     message.properties = every_property();
