@@ -18,7 +18,7 @@ namespace {
 constexpr std::string_view kUsage =
     "Usage: tern [-c FILE] [--listen HOST:PORT]... [--workers N] [--data-dir DIR]\n"
     "            [--log-level trace|debug|info|warn|error|off] [--sys-interval SECONDS]\n"
-    "            [--version] [--help]\n";
+    "            [--repair] [--version] [--help]\n";
 
 // Parses "HOST:PORT" ("[IPV6]:PORT" for IPv6) into `listener`. Returns "" on success, else the
 // reason, quoting the argument.
@@ -123,6 +123,7 @@ struct RawOptions {
     std::string data_dir;
     std::string log_level;
     std::string sys_interval;
+    bool repair = false;
 };
 
 void define_options(CLI::App& app, RawOptions& raw) {
@@ -153,6 +154,8 @@ void define_options(CLI::App& app, RawOptions& raw) {
            "Seconds between $SYS publishes, 0.." + std::to_string(kMaxSysIntervalS) + "; 0 = off")
         ->type_name("SECONDS")
         ->check(integer_in(0, kMaxSysIntervalS));
+    app.add_flag("--repair", raw.repair,
+                 "Run RocksDB's repair on the data directory, then exit (broker stopped)");
 }
 
 // Turns validated raw options into a CommandLine. Throws CLI::ValidationError for a problem
@@ -162,6 +165,7 @@ CommandLine build(const CLI::App& app, const RawOptions& raw) {
     if (app.count("--config") > 0) {
         command_line.config_path = raw.config;
     }
+    command_line.repair = raw.repair;
     for (const std::string& text : raw.listen) {
         core::ListenerSettings listener;
         parse_listen(text, listener);

@@ -21,6 +21,7 @@ struct CommandLine {
     std::optional<std::string> data_dir;     // --data-dir DIR
     std::optional<std::string> log_level;    // --log-level LEVEL
     std::optional<uint32_t> sys_interval_s;  // --sys-interval SECONDS
+    bool repair = false;                     // --repair: repair the database, then exit
 };
 
 // The process should exit without running the broker: help or version was printed (code 0), or

@@ -11,6 +11,7 @@
 #include "command_line.hpp"
 #include "config_loader.hpp"
 #include "net/broker.hpp"
+#include "storage/store.hpp"
 
 namespace {
 
@@ -37,6 +38,16 @@ int main(int argc, char** argv) {
         std::cerr << error.what() << "\n";
         return 2;
     }
+    if (command_line.repair) {
+        try {
+            tern::storage::repair_rocksdb_store(settings.data_dir);
+        } catch (const std::exception& error) {
+            std::cerr << "tern: repair failed: " << error.what() << "\n";
+            return 1;
+        }
+        std::cerr << "tern: repaired the database in " << settings.data_dir << "\n";
+        return 0;
+    }
     auto logger = spdlog::stderr_color_mt("tern");
     spdlog::set_default_logger(logger);
     spdlog::set_level(spdlog::level::from_str(settings.log_level));
@@ -54,6 +65,7 @@ int main(int argc, char** argv) {
     try {
         broker.start();
     } catch (const std::exception& error) {
+        // A listener that cannot open, or a database that cannot be read: say which and why.
         spdlog::critical("{}", error.what());
         return 1;
     }

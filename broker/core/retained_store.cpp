@@ -111,7 +111,10 @@ void RetainedStore::set(MessagePtr message) {
     // A new retained message replaces the previous one of the topic [MQTT-3.3.1-5].
     if (!node->message) {
         ++_count;
+    } else {
+        forget(*node->message);
     }
+    remember(*message);
     node->message = std::move(message);
 }
 
@@ -133,6 +136,7 @@ void RetainedStore::erase(std::string_view topic) {
         return;
     }
     removed = std::move(node->message);
+    forget(*removed);
     --_count;
     for (auto step = trail.rbegin(); step != trail.rend(); ++step) {
         if (!step->second->second->empty()) {
@@ -180,8 +184,47 @@ void RetainedStore::match(std::string_view filter, MonoMillis now,
     }
 }
 
+void RetainedStore::remember(const Message& message) noexcept {
+    _bytes += message.topic.size() + message.payload.size();
+    if (message.expires_at != 0) {
+        ++_expiring;
+    }
+}
+
+void RetainedStore::forget(const Message& message) noexcept {
+    _bytes -= message.topic.size() + message.payload.size();
+    if (message.expires_at != 0) {
+        --_expiring;
+    }
+}
+
+bool RetainedStore::contains(std::string_view topic) const {
+    std::shared_lock lock(_mutex);
+    const RetainedNode* node = _root.get();
+    TopicLevels levels(topic);
+    while (!levels.done()) {
+        auto it = node->children.find(levels.next());
+        if (it == node->children.end()) {
+            return false;
+        }
+        node = it->second.get();
+    }
+    return node->message != nullptr;
+}
+
+uint64_t RetainedStore::bytes() const {
+    std::shared_lock lock(_mutex);
+    return _bytes;
+}
+
 std::size_t RetainedStore::purge_expired(MonoMillis now) {
     std::vector<MessagePtr> expired;  // released after the lock
+    {
+        std::shared_lock peek(_mutex);
+        if (_expiring == 0) {
+            return 0;  // nothing can expire: skip the walk
+        }
+    }
     std::unique_lock lock(_mutex);
     // Every node in pre-order with its parent and its entry there; walked backwards, each node is
     // visited after all of its descendants, so emptied branches fold up in one pass.
@@ -202,6 +245,7 @@ std::size_t RetainedStore::purge_expired(MonoMillis now) {
     for (auto visit = order.rbegin(); visit != order.rend(); ++visit) {
         RetainedNode& node = *visit->entry->second;
         if (node.message && node.message->expired(now)) {
+            forget(*node.message);
             expired.push_back(std::move(node.message));
         }
         if (node.empty()) {

@@ -1,6 +1,7 @@
 // Retained messages indexed by topic for wildcard lookups. In memory; storage makes it durable.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <shared_mutex>
 #include <string_view>
@@ -33,6 +34,10 @@ public:
     std::size_t purge_expired(MonoMillis now);
 
     std::size_t size() const;
+    // True when `topic` has a retained message.
+    bool contains(std::string_view topic) const;
+    // Bytes of topics and payloads held.
+    uint64_t bytes() const;
 
     // Number of tree nodes besides the root, for metrics and for checking that removals prune.
     std::size_t node_count() const;
@@ -41,7 +46,12 @@ private:
     struct Node;
     mutable std::shared_mutex _mutex;
     std::unique_ptr<Node> _root;
+    void remember(const Message& message) noexcept;
+    void forget(const Message& message) noexcept;
+
     std::size_t _count = 0;
+    uint64_t _bytes = 0;
+    std::size_t _expiring = 0;  // messages with an expiry: purge_expired() walks only if any
 };
 
 }  // namespace tern::core

@@ -163,6 +163,7 @@ StatsSnapshot Broker::stats() const {
         total.bytes_received += s.bytes_received.load(std::memory_order_relaxed);
         total.bytes_sent += s.bytes_sent.load(std::memory_order_relaxed);
         total.publish_dropped += s.publish_dropped.load(std::memory_order_relaxed);
+        total.retained_refused += s.retained_refused.load(std::memory_order_relaxed);
         total.connections += s.connections.load(std::memory_order_relaxed);
         total.clients += s.clients.load(std::memory_order_relaxed);
         total.sessions += s.sessions.load(std::memory_order_relaxed);
@@ -186,6 +187,8 @@ std::size_t Broker::publish(WorkerLoop& origin, const core::MessagePtr& message)
                 persistence.add(storage::WriteBatch::EraseRetained{message->topic},
                                 origin.publishing_barrier());
             }
+        } else if (!retained_fits(*message)) {
+            LoopStats::add(origin.stats().retained_refused, 1);
         } else {
             _retained.set(message);
             if (durable) {
@@ -196,6 +199,22 @@ std::size_t Broker::publish(WorkerLoop& origin, const core::MessagePtr& message)
         }
     }
     return _router->route(origin, message);
+}
+
+bool Broker::retained_fits(const core::Message& message) const {
+    const uint64_t max_messages = _settings.storage.max_retained_messages;
+    const uint64_t max_bytes = _settings.storage.max_retained_bytes;
+    if ((max_messages == 0 && max_bytes == 0) || message.topic.starts_with("$SYS")) {
+        return true;
+    }
+    if (_retained.contains(message.topic)) {
+        return true;  // a replacement: the count does not grow (bytes may, within reason)
+    }
+    if (max_messages != 0 && _retained.size() >= max_messages) {
+        return false;
+    }
+    return max_bytes == 0 ||
+           _retained.bytes() + message.topic.size() + message.payload.size() <= max_bytes;
 }
 
 void Broker::publish_will(WorkerLoop& origin, codec::Will&& will, uint64_t publisher_uid) {
@@ -232,7 +251,7 @@ core::MessagePtr Broker::make_message(std::string topic, std::string payload, ui
 }
 
 void Broker::on_tick(WorkerLoop& loop, core::MonoMillis now) {
-    _retained.purge_expired(core::mono_now_ms());
+    _retained.purge_expired(core::mono_now_ms());  // cheap unless something can expire
     const uint32_t interval = _settings.sys_interval_s;
     if (interval == 0 || now < _next_sys_publish) {
         return;

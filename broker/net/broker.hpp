@@ -84,6 +84,9 @@ public:
                                          std::optional<core::MonoMillis> expires_at = {});
 
 private:
+    // Whether a new retained message fits storage.max_retained_messages / _bytes.
+    bool retained_fits(const core::Message& message) const;
+
     // Opens the store (unless durability is "memory") and loads its state. Throws
     // storage::StorageError naming the path and the reason.
     void open_storage();

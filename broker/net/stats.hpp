@@ -13,6 +13,7 @@ struct LoopStats {
     std::atomic<uint64_t> bytes_received{0};
     std::atomic<uint64_t> bytes_sent{0};
     std::atomic<uint64_t> publish_dropped{0};
+    std::atomic<uint64_t> retained_refused{0};  // retained messages over the retained limits
     std::atomic<uint64_t> connections{0};  // sockets open on this loop
     std::atomic<uint64_t> clients{0};      // connected (CONNACK sent) clients on this loop
     std::atomic<uint64_t> sessions{0};     // sessions owned by this loop, online or not
@@ -32,6 +33,7 @@ struct StatsSnapshot {
     uint64_t bytes_received = 0;
     uint64_t bytes_sent = 0;
     uint64_t publish_dropped = 0;
+    uint64_t retained_refused = 0;
     uint64_t connections = 0;
     uint64_t clients = 0;
     uint64_t sessions = 0;

@@ -28,6 +28,7 @@ void publish_sys_topics(Broker& broker, WorkerLoop& loop) {
         {"$SYS/broker/bytes/sent", std::to_string(stats.bytes_sent)},
         {"$SYS/broker/subscriptions/count", std::to_string(broker.subscriptions().size())},
         {"$SYS/broker/retained messages/count", std::to_string(broker.retained().size())},
+        {"$SYS/broker/retained messages/refused", std::to_string(stats.retained_refused)},
     };
     const core::MonoMillis now = loop.now();
     for (const auto& [topic, value] : values) {

@@ -24,7 +24,7 @@ namespace {
 constexpr std::string_view kUsageTail =
     "Usage: tern [-c FILE] [--listen HOST:PORT]... [--workers N] [--data-dir DIR]\n"
     "            [--log-level trace|debug|info|warn|error|off] [--sys-interval SECONDS]\n"
-    "            [--version] [--help]\n"
+    "            [--repair] [--version] [--help]\n"
     "Run 'tern --help' for more information.\n";
 
 // Runs parse_command_line on "tern" + `args`, capturing both output streams.
@@ -87,6 +87,13 @@ TEST_CASE("no arguments: nothing to override, built-in defaults") {
     CHECK(settings.listeners[0].port == 1883);
     CHECK(settings.workers == 0);
     CHECK(settings.log_level == "info");
+}
+
+TEST_CASE("--repair asks for a database repair with the chosen data directory") {
+    CHECK_FALSE(Run({}).command_line().repair);
+    Run run({"--repair", "--data-dir", "/tmp/x"});
+    CHECK(run.command_line().repair);
+    CHECK(run.command_line().data_dir == "/tmp/x");
 }
 
 TEST_CASE("every option is parsed") {
