@@ -243,7 +243,8 @@ core::MessagePtr Broker::make_message(std::string topic, std::string payload, ui
     properties.topic_alias.reset();
     properties.subscription_identifiers.clear();
     properties.message_expiry_interval.reset();
-    if (properties != codec::Properties{}) {
+    static const codec::Properties kNoProperties;
+    if (properties != kNoProperties) {
         message->encoded_properties = encode_message_properties(properties);
     }
     message->properties = std::move(properties);

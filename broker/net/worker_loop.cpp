@@ -16,8 +16,8 @@ constexpr uint64_t kTickIntervalMs = 250;
 }  // namespace
 
 WorkerLoop::WorkerLoop(Broker& broker, uint32_t index)
-    : _broker(broker), _index(index), _persistence(*this, nullptr),
-      _read_buffer(kReadBufferSize) {
+    : _broker(broker), _index(index), _read_buffer(kReadBufferSize),
+      _persistence(*this, nullptr) {
     uv_loop_init(&_loop);
     _loop.data = this;
     uv_async_init(&_loop, &_async, &WorkerLoop::on_async);

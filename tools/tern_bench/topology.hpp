@@ -1,0 +1,36 @@
+// Who connects for a scenario: the clients, their topics, which loop runs each one and which
+// publisher -> subscriber links a message must travel.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bench_options.hpp"
+
+namespace tern::bench {
+
+enum class Role { Publisher, Subscriber, Idle };
+
+struct ClientSpec {
+    Role role = Role::Idle;
+    uint32_t id = 0;         // publisher id (in payloads), subscriber id or idle index
+    std::string client_id;   // unique per run: includes `run_tag`
+    std::string topic;       // publisher: topic name; subscriber: topic filter
+    std::vector<uint32_t> links;  // indexes into Topology::links (outgoing or incoming)
+    uint32_t loop = 0;
+    int source_ip = -1;      // index from --source-base, -1 = kernel's choice
+};
+
+struct Topology {
+    std::vector<ClientSpec> clients;  // subscribers first, so they are ready before publishers
+    std::vector<std::pair<uint32_t, uint32_t>> links;  // (publisher id, subscriber id)
+    uint32_t publishers = 0;
+    uint32_t subscribers = 0;
+};
+
+// `run_tag` keeps client identifiers of concurrent tern-bench processes apart.
+Topology build_topology(const BenchOptions& options, uint32_t run_tag);
+
+}  // namespace tern::bench
