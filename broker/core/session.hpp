@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -60,6 +61,27 @@ struct PendingWill {
     MonoMillis publish_at = 0;  // 0 = not scheduled (the connection is alive)
 };
 
+// A FIFO that allocates nothing until its first element: most sessions never queue, and an
+// empty std::deque already costs ~600 bytes in libstdc++.
+class LazyQueue {
+public:
+    bool empty() const noexcept { return !_items || _items->empty(); }
+    std::size_t size() const noexcept { return _items ? _items->size() : 0; }
+    OutgoingMessage& front() { return _items->front(); }
+    const OutgoingMessage& back() const { return _items->back(); }
+    void push_back(OutgoingMessage message) {
+        if (!_items) {
+            _items = std::make_unique<std::deque<OutgoingMessage>>();
+        }
+        _items->push_back(std::move(message));
+    }
+    void pop_front() { _items->pop_front(); }
+    void clear() noexcept { _items.reset(); }
+
+private:
+    std::unique_ptr<std::deque<OutgoingMessage>> _items;
+};
+
 // A session belongs to exactly one worker loop and is only touched from that loop's thread.
 class Session {
 public:
@@ -80,7 +102,7 @@ public:
     // Set while a connection is attached; read by other loops to prefer online shared members.
     std::atomic<bool> online{false};
     MonoMillis offline_since = 0;
-    std::optional<PendingWill> will;
+    std::unique_ptr<PendingWill> will;  // heap: most sessions have none, and it is large
 
     // --- subscriptions ------------------------------------------------------------------------
     std::map<std::string, SubscriptionOptions, std::less<>> subscriptions;
@@ -151,7 +173,7 @@ private:
     uint64_t _uid;
     uint32_t _loop;
 
-    std::deque<OutgoingMessage> _queue;
+    LazyQueue _queue;
     uint64_t _queued_bytes = 0;
     // packet id → position in _inflight_order
     std::unordered_map<uint16_t, uint64_t> _inflight;

@@ -213,14 +213,17 @@ void Connection::send_ordered_ack(codec::Packet ack, const AckBarrierPtr& barrie
 }
 
 void Connection::send_ready_acks() {
-    while (!_pending_acks.empty() && _pending_acks.front()->ready()) {
-        AckBarrierPtr done = std::move(_pending_acks.front());
-        _pending_acks.pop_front();
+    std::size_t sent = 0;
+    while (sent < _pending_acks.size() && _pending_acks[sent]->ready()) {
+        AckBarrierPtr done = std::move(_pending_acks[sent]);
+        ++sent;
         send_packet(done->ack());
         if (done->after_send && _slot != nullptr && !_closing) {
+            // May queue further acknowledgements behind the ones still waiting.
             done->after_send();
         }
     }
+    _pending_acks.erase(_pending_acks.begin(), _pending_acks.begin() + static_cast<long>(sent));
 }
 
 void Connection::flush() {
@@ -253,10 +256,13 @@ void Connection::flush() {
     // The socket is full: hand the rest to libuv and keep appending to a fresh buffer.
     _out.erase(0, done);
     _writing.swap(_out);
-    _write_req.data = this;
+    // The request lives only while a write is pending: idle connections do not carry one.
+    auto* request = new uv_write_t{};
+    request->data = this;
     uv_buf_t rest = uv_buf_init(_writing.data(), static_cast<unsigned>(_writing.size()));
-    const int rc = uv_write(&_write_req, stream, &rest, 1, &Connection::on_write);
+    const int rc = uv_write(request, stream, &rest, 1, &Connection::on_write);
     if (rc != 0) {
+        delete request;
         _writing.clear();
         close(uv_strerror(rc));
         finish_close();
@@ -265,6 +271,7 @@ void Connection::flush() {
 
 void Connection::on_write(uv_write_t* req, int status) noexcept {
     auto* self = static_cast<Connection*>(req->data);
+    delete req;
     LoopStats::add(self->_loop.stats().bytes_sent, status == 0 ? self->_writing.size() : 0);
     self->_writing.clear();
     if (self->_writing.capacity() > kShrinkAbove) {

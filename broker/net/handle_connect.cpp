@@ -231,7 +231,7 @@ void Connection::configure_session(core::Session& session, codec::Connect& conne
         core::PendingWill pending;
         pending.delay_s = connect.will->properties.will_delay_interval.value_or(0);
         pending.will = std::move(*connect.will);
-        session.will = std::move(pending);
+        session.will = std::make_unique<core::PendingWill>(std::move(pending));
     } else {
         session.will.reset();
     }

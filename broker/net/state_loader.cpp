@@ -56,7 +56,7 @@ public:
                                                ? record.will->publish_at
                                                : unix_now + uint64_t{will.delay_s} * 1000;
             will.publish_at = _now + (at > unix_now ? at - unix_now : 0) + 1;
-            session.will = std::move(will);
+            session.will = std::make_unique<core::PendingWill>(std::move(will));
         }
         _slots[record.client_id] = &slot;
     }

@@ -161,7 +161,7 @@ SessionSlot& WorkerLoop::create_session(const std::string& client_id) {
     slot->session = std::make_unique<core::Session>(client_id, uid, _index);
     SessionSlot& ref = *slot;
     _by_uid.emplace(uid, std::move(slot));
-    _by_client_id[client_id] = &ref;
+    _by_client_id[ref.session->client_id()] = &ref;
     LoopStats::add(_stats.sessions, 1);
     return ref;
 }

@@ -155,7 +155,8 @@ private:
     uint64_t _last_connection_id = 0;
     std::unordered_map<uint64_t, Connection*> _connections_by_id;
 
-    std::unordered_map<std::string, SessionSlot*, StringHash, std::equal_to<>> _by_client_id;
+    // Keys view the session's own client id (stable: sessions live on the heap).
+    std::unordered_map<std::string_view, SessionSlot*, StringHash> _by_client_id;
     std::unordered_map<uint64_t, std::unique_ptr<SessionSlot>> _by_uid;
 };
 

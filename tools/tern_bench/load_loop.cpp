@@ -11,7 +11,9 @@ namespace tern::bench {
 
 namespace {
 
-constexpr uint32_t kMaxConnecting = 256;          // handshakes in progress per loop
+// Handshakes in progress per loop: well under common listen backlogs (Mosquitto uses 100), so
+// a fast ramp does not overflow the broker's accept queue into SYN retransmissions.
+constexpr uint32_t kMaxConnecting = 64;
 constexpr uint64_t kKeepAlivePeriodNs = 100 * kNanosPerMilli;
 
 sockaddr_in make_address(const std::string& ip, uint16_t port) {
@@ -74,7 +76,9 @@ void LoadLoop::on_idle(uv_idle_t*) noexcept {
 }
 
 void LoadLoop::on_async(uv_async_t* handle) noexcept {
-    static_cast<LoadLoop*>(handle->data)->follow_phase();
+    auto* self = static_cast<LoadLoop*>(handle->data);
+    self->follow_phase();
+    self->_spin = true;  // maybe a peer's delivery: look at the publishers' windows again
 }
 
 void LoadLoop::on_timer(uv_timer_t* handle) noexcept {
@@ -131,7 +135,6 @@ void LoadLoop::iterate() {
 void LoadLoop::follow_phase() {
     const Phase phase = _state.phase.load(std::memory_order_acquire);
     if (phase == _phase || _closed) {
-        _spin = true;  // e.g. woken by a peer's delivery: re-check the windows
         return;
     }
     _phase = phase;

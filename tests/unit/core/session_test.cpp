@@ -150,11 +150,11 @@ TEST_CASE("clearing a session forgets queue, window, subscriptions and will") {
     session.enqueue(make(1));
     session.on_incoming_qos2(3);
     session.subscriptions["a/#"] = SubscriptionOptions{};
-    session.will = PendingWill{};
+    session.will = std::make_unique<PendingWill>();
     session.clear_state();
     CHECK(session.inflight_count() == 0);
     CHECK(session.queued_count() == 0);
     CHECK(session.incoming_qos2_pending() == 0);
     CHECK(session.subscriptions.empty());
-    CHECK_FALSE(session.will.has_value());
+    CHECK_FALSE(session.will);
 }
