@@ -5,6 +5,10 @@
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/options.h>
+#include <rocksdb/metadata.h>
+
+#include <filesystem>
+#include <set>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -41,6 +45,9 @@ rocksdb::DBOptions database_options() {
     options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
     options.keep_log_file_num = 4;
     options.paranoid_checks = true;
+    // A torn last WAL record (a crash mid-write) is dropped; a damaged record in the middle of
+    // the log stops the open instead of silently discarding every acknowledged write after it.
+    options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
     return options;
 }
 
@@ -189,6 +196,9 @@ void RocksDbStore::open_database() {
         }
     }
 
+    if (_mode == Mode::ReadWrite && !create) {
+        check_table_files(options, descriptors);
+    }
     rocksdb::DB* db = nullptr;
     rocksdb::Status status;
     if (_mode == Mode::ReadWrite) {
@@ -207,6 +217,53 @@ void RocksDbStore::open_database() {
                 _families[index] = handle;
             }
         }
+    }
+}
+
+// A read-write open deletes table files the MANIFEST does not reference. When the MANIFEST is
+// damaged that would destroy the data, so look first, read-only: every *.sst on disk must be
+// live, or the open is refused (tern --repair can rebuild the MANIFEST from the tables).
+void RocksDbStore::check_table_files(
+    const rocksdb::DBOptions& options,
+    const std::vector<rocksdb::ColumnFamilyDescriptor>& descriptors) const {
+    std::vector<rocksdb::ColumnFamilyDescriptor> readable;
+    std::vector<std::string> existing;
+    rocksdb::DB::ListColumnFamilies(options, _path, &existing);
+    for (const auto& descriptor : descriptors) {
+        if (std::find(existing.begin(), existing.end(), descriptor.name) != existing.end()) {
+            readable.push_back(descriptor);
+        }
+    }
+    rocksdb::DBOptions read_options = options;
+    read_options.info_log = std::make_shared<SilentLogger>();
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status status =
+        rocksdb::DB::OpenForReadOnly(read_options, _path, readable, &handles, &db);
+    if (!status.ok()) {
+        fail("cannot open", status);
+    }
+    std::vector<rocksdb::LiveFileMetaData> live;
+    db->GetLiveFilesMetaData(&live);
+    for (rocksdb::ColumnFamilyHandle* handle : handles) {
+        db->DestroyColumnFamilyHandle(handle);
+    }
+    delete db;
+    std::set<std::string> referenced;
+    for (const auto& file : live) {
+        referenced.insert(std::filesystem::path(file.name).filename().string());
+    }
+    std::size_t orphans = 0;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(_path, error)) {
+        const std::string name = entry.path().filename().string();
+        if (entry.path().extension() == ".sst" && !referenced.contains(name)) {
+            ++orphans;
+        }
+    }
+    if (orphans != 0) {
+        refuse("the MANIFEST does not reference " + std::to_string(orphans) +
+               " table file(s): the database looks damaged; stop and run 'tern --repair'");
     }
 }
 

@@ -18,6 +18,8 @@
 
 namespace rocksdb {
 class ColumnFamilyHandle;
+struct ColumnFamilyDescriptor;
+struct DBOptions;
 class DB;
 class Iterator;
 class Status;
@@ -99,6 +101,8 @@ class RocksDbStore final : public Store {
 
     RocksDbStore(const StorageSettings& settings, Mode mode);
     [[noreturn]] void refuse(const std::string& reason) const;
+    void check_table_files(const rocksdb::DBOptions& options,
+                           const std::vector<rocksdb::ColumnFamilyDescriptor>& descriptors) const;
     bool prepare_directory() const;
     void open_database();
     void read_meta();

@@ -102,6 +102,7 @@ public:
     // Set while a connection is attached; read by other loops to prefer online shared members.
     std::atomic<bool> online{false};
     MonoMillis offline_since = 0;
+    MonoMillis drop_logged_at = 0;  // rate-limits the "dropping messages" log line
     std::unique_ptr<PendingWill> will;  // heap: most sessions have none, and it is large
 
     // --- subscriptions ------------------------------------------------------------------------

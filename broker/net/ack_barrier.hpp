@@ -31,6 +31,13 @@ public:
     // Sets the acknowledgement (before the barrier is queued on its connection).
     void set_ack(codec::Packet ack) { _ack = std::move(ack); }
 
+    // When set, runs on the owner loop instead of sending an acknowledgement once the barrier is
+    // released (chains a second write after the first ones are durable).
+    std::function<void(WorkerLoop&)> on_ready;
+
+    // Set when a delivery carried this barrier to another loop (owner loop only).
+    bool crossed_loops = false;
+
     // Runs on the owner loop right after the acknowledgement was sent (retained messages follow
     // their SUBACK).
     std::function<void()> after_send;

@@ -12,9 +12,73 @@ namespace {
 
 using State = storage::QueuedRecord::State;
 
+constexpr core::MonoMillis kDropLogIntervalMs = 10'000;
+
+// Logs a session's drops at most once per interval, with the running total.
+void log_drop(core::Session& session, core::MonoMillis now, std::string_view why) {
+    if (session.drop_logged_at != 0 && now - session.drop_logged_at < kDropLogIntervalMs) {
+        return;
+    }
+    session.drop_logged_at = now;
+    spdlog::warn("client {}: dropping messages ({}); {} dropped so far", session.client_id(), why,
+                 session.dropped_messages());
+}
+
 State inflight_state(uint8_t qos) { return qos == 1 ? State::AwaitingPuback : State::AwaitingPubrec; }
 
+core::InflightMessage::State awaiting(uint8_t qos) {
+    return qos == 1 ? core::InflightMessage::State::AwaitingPuback
+                    : core::InflightMessage::State::AwaitingPubrec;
+}
+
 }  // namespace
+
+void WorkerLoop::send_qos0_when_durable(uint64_t session_uid, uint64_t connection_id,
+                                        core::OutgoingMessage message) {
+    if (SessionSlot* slot = find_session(session_uid)) {
+        ++slot->deferred_sends;
+    }
+    _persistence.after_commit([this, session_uid, connection_id, message = std::move(message)] {
+        SessionSlot* slot = find_session(session_uid);
+        if (slot == nullptr) {
+            return;
+        }
+        slot->deferred_sends -= slot->deferred_sends > 0 ? 1 : 0;
+        if (slot->connection != nullptr && slot->connection->id() == connection_id &&
+            !slot->connection->closing()) {
+            slot->connection->send_publish(message, 0, false);
+        }
+    });
+}
+
+void WorkerLoop::send_when_durable(uint64_t session_uid, uint64_t connection_id,
+                                   uint16_t packet_id, core::InflightMessage::State expected) {
+    if (SessionSlot* slot = find_session(session_uid)) {
+        ++slot->deferred_sends;
+    }
+    _persistence.after_commit([this, session_uid, connection_id, packet_id, expected] {
+        SessionSlot* slot = find_session(session_uid);
+        if (slot != nullptr) {
+            slot->deferred_sends -= slot->deferred_sends > 0 ? 1 : 0;
+        }
+        if (slot == nullptr || slot->connection == nullptr ||
+            slot->connection->id() != connection_id || slot->connection->closing()) {
+            return;  // a reconnect resends it from the in-flight window
+        }
+        const core::InflightMessage* inflight = slot->session->find_inflight(packet_id);
+        if (inflight == nullptr || inflight->state != expected) {
+            return;
+        }
+        if (expected == core::InflightMessage::State::AwaitingPubcomp) {
+            codec::Ack pubrel;
+            pubrel.type = codec::PacketType::Pubrel;
+            pubrel.packet_id = packet_id;
+            slot->connection->send_packet(pubrel);
+        } else {
+            slot->connection->send_publish(inflight->outgoing, packet_id, false);
+        }
+    });
+}
 
 void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
                                const AckBarrierPtr& barrier) {
@@ -40,7 +104,11 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
         std::vector<core::OutgoingMessage> evicted;
         if (!session.enqueue(std::move(message), &evicted)) {
             LoopStats::add(_stats.publish_dropped, 1);
+            log_drop(session, now, "queue full, refusing the newest");
             return;
+        }
+        if (!evicted.empty()) {
+            log_drop(session, now, "queue full, dropping the oldest");
         }
         for (const core::OutgoingMessage& dropped : evicted) {
             LoopStats::add(_stats.publish_dropped, 1);
@@ -70,10 +138,15 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
             enqueue(std::move(outgoing));
             return;
         }
+        if (slot->deferred_sends != 0) {
+            send_qos0_when_durable(uid, connection->id(), std::move(outgoing));
+            return;
+        }
         if (connection->pending_output() > _broker.settings().limits.max_outgoing_buffer) {
             // A slow consumer: QoS 0 is dropped rather than buffered without bound.
             LoopStats::add(_stats.publish_dropped, 1);
             session.count_drop();
+            log_drop(session, now, "slow consumer, QoS 0 over the output buffer cap");
             return;
         }
         connection->send_publish(outgoing, 0, false);
@@ -103,6 +176,14 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
                 session.client_id(),
                 Persistence::to_queued(outgoing, inflight_state(outgoing.qos), packet_id, now)},
             barrier);
+        if (outgoing.qos == 2 || slot->deferred_sends != 0) {
+            send_when_durable(uid, connection->id(), packet_id, awaiting(outgoing.qos));
+            return;
+        }
+    }
+    if (slot->deferred_sends != 0) {
+        send_when_durable(uid, connection->id(), packet_id, awaiting(outgoing.qos));
+        return;
     }
     connection->send_publish(outgoing, packet_id, false);
 }
@@ -137,7 +218,35 @@ void Connection::pump_queue() {
     const core::MonoMillis now = _loop.now();
     uint16_t packet_id = 0;
     Persistence& persistence = _loop.persistence();
+    // Once one QoS 2 PUBLISH waits for its record, the rest of this run waits behind it, so
+    // that a session's queue leaves in order.
+    bool deferring = _slot->deferred_sends != 0;
     while (auto outgoing = session.next_sendable(now, packet_id)) {
+        if (outgoing->qos == 2 && outgoing->store_seq != 0 && persistence.enabled()) {
+            deferring = true;
+        }
+        if (deferring) {
+            if (outgoing->store_seq != 0) {
+                if (outgoing->qos == 0) {
+                    persistence.add(storage::WriteBatch::EraseQueued{session.client_id(),
+                                                                     outgoing->store_seq});
+                } else {
+                    persistence.add(storage::WriteBatch::PutQueued{
+                        session.client_id(), Persistence::to_queued(*outgoing,
+                                                                    inflight_state(outgoing->qos),
+                                                                    packet_id, now)});
+                }
+            }
+            if (outgoing->qos == 0) {
+                _loop.send_qos0_when_durable(session.uid(), _id, std::move(*outgoing));
+            } else {
+                _loop.send_when_durable(session.uid(), _id, packet_id,
+                                        outgoing->qos == 1
+                                            ? core::InflightMessage::State::AwaitingPuback
+                                            : core::InflightMessage::State::AwaitingPubrec);
+            }
+            continue;
+        }
         if (!send_publish(*outgoing, packet_id, false) && outgoing->qos > 0) {
             // Discarded for size: complete the exchange so the window does not leak.
             if (outgoing->qos == 1) {

@@ -131,13 +131,34 @@ bool Connection::handle_publish(codec::Publish& publish) {
     if (publish.qos > 0) {
         barrier = make_barrier(codec::Packet{});
     }
-    if (barrier && publish.qos == 2 && session.persistent()) {
-        _loop.persistence().add(
-            storage::WriteBatch::PutIncomingQos2{session.client_id(), publish.packet_id}, barrier);
+    // QoS 2: the packet id must not become durable before the subscribers' queue entries, or a
+    // crash in between would make the broker take the publisher's resend for a duplicate and
+    // lose the message. Entries written by this loop share its batch with the id (atomic).
+    // Entries on other loops commit in their own batches: the id is then written once they are
+    // durable, and a crash in between can repeat (never lose) the message — see README.
+    const bool record_qos2 = barrier && publish.qos == 2 && session.persistent();
+    AckBarrierPtr routing = barrier;
+    if (record_qos2) {
+        routing = std::make_shared<AckBarrier>(_loop, _id, codec::Packet{});
     }
-    _loop.set_publishing_barrier(barrier);
+    _loop.set_publishing_barrier(routing);
     const std::size_t receivers = _loop.broker().publish(_loop, message);
     _loop.set_publishing_barrier(nullptr);
+    if (record_qos2) {
+        storage::WriteBatch::PutIncomingQos2 record{session.client_id(), publish.packet_id};
+        if (!routing->crossed_loops) {
+            // The routing writes (if any) are in this loop's batch, which the barrier now waits
+            // for as well.
+            _loop.persistence().add(std::move(record), barrier);
+        } else {
+            barrier->hold();  // released once the packet id is written
+            routing->on_ready = [barrier, record = std::move(record)](WorkerLoop& loop) mutable {
+                loop.persistence().add(std::move(record), barrier);
+                barrier->release(true);  // never the last count: add() holds it until commit
+            };
+        }
+        routing->release(true);
+    }
     if (publish.qos > 0) {
         // MQTT 5 tells the publisher when nobody was subscribed (0x10).
         codec::Ack ack = make_publish_ack(ack_type, publish.packet_id,

@@ -55,14 +55,19 @@ bool Connection::handle_ack(const codec::Ack& ack) {
                 }
                 pubrel.reason_code =
                     static_cast<uint8_t>(codec::ReasonCode::PacketIdentifierNotFound);
-            } else if (seq != 0) {
+            } else if (seq != 0 && persistence.enabled()) {
                 // Remember that PUBREC arrived: after a restart we resend PUBREL, not PUBLISH.
+                // The PUBREL waits for that record, or a crash would make us resend a PUBLISH
+                // the client already released.
                 const core::InflightMessage* inflight = session.find_inflight(ack.packet_id);
                 persistence.add(storage::WriteBatch::PutQueued{
                     session.client_id(),
                     Persistence::to_queued(inflight->outgoing,
                                            storage::QueuedRecord::State::AwaitingPubcomp,
                                            ack.packet_id, _loop.now())});
+                _loop.send_when_durable(session.uid(), _id, ack.packet_id,
+                                        core::InflightMessage::State::AwaitingPubcomp);
+                return true;
             }
             send_packet(pubrel);
             return true;

@@ -31,6 +31,14 @@ bool AckBarrier::release(bool on_owner_loop) {
     if (_pending.fetch_sub(1, std::memory_order_acq_rel) != 1) {
         return false;
     }
+    if (on_ready) {
+        if (on_owner_loop) {
+            on_ready(_loop);
+        } else {
+            _loop.post([self = shared_from_this()](WorkerLoop& loop) { self->on_ready(loop); });
+        }
+        return false;
+    }
     if (on_owner_loop) {
         return true;
     }
@@ -42,7 +50,7 @@ void Persistence::add(storage::WriteBatch::Op op, const AckBarrierPtr& barrier) 
     if (_store == nullptr) {
         return;
     }
-    if (_batch.empty() && _barriers.empty()) {
+    if (_batch.empty() && _barriers.empty() && _after_commit.empty()) {
         _loop.mark_persistence_dirty();
     }
     _batch.add(std::move(op));
@@ -52,17 +60,38 @@ void Persistence::add(storage::WriteBatch::Op op, const AckBarrierPtr& barrier) 
     }
 }
 
-void Persistence::submit() {
-    if (_store == nullptr || (_batch.empty() && _barriers.empty())) {
+void Persistence::after_commit(std::function<void()> action) {
+    if (_store == nullptr) {
+        action();
         return;
     }
-    _store->submit(std::move(_batch), [barriers = std::move(_barriers)]() {
+    if (_batch.empty() && _barriers.empty() && _after_commit.empty()) {
+        _loop.mark_persistence_dirty();
+    }
+    _after_commit.push_back(std::move(action));
+}
+
+void Persistence::submit() {
+    if (_store == nullptr || (_batch.empty() && _barriers.empty() && _after_commit.empty())) {
+        return;
+    }
+    WorkerLoop* loop = &_loop;
+    _store->submit(std::move(_batch), [barriers = std::move(_barriers),
+                                       actions = std::move(_after_commit), loop]() mutable {
         for (const AckBarrierPtr& barrier : barriers) {
             barrier->release();
+        }
+        if (!actions.empty()) {
+            loop->post([actions = std::move(actions)](WorkerLoop&) {
+                for (auto& action : actions) {
+                    action();
+                }
+            });
         }
     });
     _batch = storage::WriteBatch{};
     _barriers.clear();
+    _after_commit.clear();
 }
 
 void Persistence::put_session(const core::Session& session, core::MonoMillis now, bool connected,

@@ -27,6 +27,9 @@ public:
     // batch is durable.
     void add(storage::WriteBatch::Op op, const AckBarrierPtr& barrier = nullptr);
 
+    // Runs `action` on this loop once everything added so far is durable.
+    void after_commit(std::function<void()> action);
+
     // Submits this iteration's batch (called once per loop iteration).
     void submit();
 
@@ -47,6 +50,7 @@ private:
     storage::Store* _store;
     storage::WriteBatch _batch;
     std::vector<AckBarrierPtr> _barriers;
+    std::vector<std::function<void()>> _after_commit;
 };
 
 }  // namespace tern::net

@@ -187,6 +187,7 @@ void WorkerLoop::deliver_remote(uint32_t loop, uint64_t uid, core::OutgoingMessa
     }
     if (barrier) {
         barrier->hold();  // released by the target loop once it has recorded the delivery
+        barrier->crossed_loops = true;
     }
     batch.push_back(RemoteDelivery{uid, std::move(outgoing), barrier});
 }

@@ -29,6 +29,9 @@ struct SessionSlot {
     Connection* connection = nullptr;
     core::MonoMillis expires_at = 0;  // set while offline with a finite expiry; 0 = never
     bool stored = false;              // a record of it was written to storage
+    // Sends waiting for a commit (send_when_durable): while any wait, later sends wait too, so
+    // that the client sees its messages in order.
+    uint32_t deferred_sends = 0;
 };
 
 // A message for a session owned by another loop, carried through that loop's inbox.
@@ -97,6 +100,15 @@ public:
     // Buffers a delivery for another loop; sent in one batch at the end of this iteration.
     void deliver_remote(uint32_t loop, uint64_t uid, core::OutgoingMessage&& outgoing,
                         const AckBarrierPtr& barrier = nullptr);
+
+    // QoS 2 towards a persistent session: the PUBLISH (or PUBREL) leaves only once its in-flight
+    // record is durable, so that after a crash the broker never resends a PUBLISH the client
+    // already completed, nor reuses a packet id the client still holds.
+    void send_when_durable(uint64_t session_uid, uint64_t connection_id, uint16_t packet_id,
+                           core::InflightMessage::State expected);
+    // The same for a QoS 0 message queued behind such sends.
+    void send_qos0_when_durable(uint64_t session_uid, uint64_t connection_id,
+                                core::OutgoingMessage message);
 
     // The acknowledgement barrier of the PUBLISH being routed right now (null when none).
     const AckBarrierPtr& publishing_barrier() const noexcept { return _publishing_barrier; }
