@@ -8,11 +8,11 @@ jobs=$(nproc)
 
 # A bounded libFuzzer run of each target (clang build) from the committed seed corpora.
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j "$jobs"
-scripts/fuzz.sh "${TERN_FUZZ_SECONDS:-60}"
+cmake --build --preset fuzz -j "$jobs" --target tern_fuzz_decoder tern_fuzz_acl tern_fuzz_password
+scripts/fuzz.sh "${TERN_FUZZ_SECONDS:-30}"
 
 cmake --preset asan-ubsan >/dev/null
 cmake --build --preset asan-ubsan -j "$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-ctest --test-dir build/asan-ubsan --output-on-failure -j "$jobs" --timeout 600
+ctest --test-dir build/asan-ubsan --output-on-failure -j "$jobs" --timeout 900

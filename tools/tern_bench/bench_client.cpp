@@ -1,7 +1,12 @@
 // BenchClient: handshake, publishing in batches, receiving and acknowledging.
 #include "bench_client.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 
 #include "bench_clock.hpp"
@@ -43,18 +48,14 @@ BenchClient::BenchClient(LoadLoop& loop, const ClientSpec& spec)
     if (spec.role == Role::Publisher) {
         const auto& o = loop.options();
         _template.emplace(spec.topic, o.qos, o.payload_size, spec.id, o.version);
-        _max_batch = static_cast<uint32_t>(std::max<std::size_t>(1, kBatchBytes / _template->packet_size()));
+        _max_batch =
+            static_cast<uint32_t>(std::max<std::size_t>(1, kBatchBytes / _template->packet_size()));
     }
 }
 
 void BenchClient::connect(const sockaddr_in& target, const sockaddr_in* source) {
     _state = State::Connecting;
-    int rc = 0;
-    if (source != nullptr) {
-        // Binding the source address first spreads connections over several addresses, each
-        // with its own ephemeral port range.
-        rc = uv_tcp_bind(tcp(), reinterpret_cast<const sockaddr*>(source), 0);
-    }
+    int rc = source != nullptr ? bind_source(*source) : 0;
     if (rc == 0) {
         rc = uv_tcp_connect(&_connect_request, tcp(), reinterpret_cast<const sockaddr*>(&target),
                             &BenchClient::on_connect);
@@ -62,6 +63,30 @@ void BenchClient::connect(const sockaddr_in& target, const sockaddr_in* source) 
     if (rc != 0) {
         fail(std::string("connect failed: ") + uv_strerror(rc));
     }
+}
+
+int BenchClient::bind_source(const sockaddr_in& source) {
+    // Binding the source address first spreads connections over several addresses, each with
+    // its own ephemeral port range. IP_BIND_ADDRESS_NO_PORT defers the port choice to
+    // connect(), which only needs the 4-tuple to be unique: a plain bind() to port 0 reserves
+    // the port for every destination and the kernel's search for a free one grows with the
+    // number of bound sockets (and TIME_WAIT leftovers of the previous run) until it dominates.
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return uv_translate_sys_error(errno);
+    }
+    const int on = 1;
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&source), sizeof source) != 0) {
+        const int error = errno;
+        ::close(fd);
+        return uv_translate_sys_error(error);
+    }
+    const int rc = uv_tcp_open(tcp(), fd);  // the handle owns fd from here on
+    if (rc != 0) {
+        ::close(fd);
+    }
+    return rc;
 }
 
 void BenchClient::on_connect(uv_connect_t* request, int status) noexcept {
@@ -89,7 +114,9 @@ void BenchClient::on_connect(uv_connect_t* request, int status) noexcept {
     self->mark_dirty();
 }
 
-void BenchClient::on_data_arrived() { _read_ns = monotonic_ns(); }
+void BenchClient::on_data_arrived() {
+    _read_ns = monotonic_ns();
+}
 
 void BenchClient::on_packet(const codec::FrameHeader& header, std::span<const uint8_t> body) {
     switch (header.type()) {
@@ -117,8 +144,8 @@ void BenchClient::on_packet(const codec::FrameHeader& header, std::span<const ui
             return;
         }
         default:
-            protocol_error("unexpected " +
-                           std::string(codec::packet_type_name(header.type())) + " from the broker");
+            protocol_error("unexpected " + std::string(codec::packet_type_name(header.type())) +
+                           " from the broker");
             return;
     }
 }

@@ -22,7 +22,7 @@ class LoadLoop;
 // asks (produce()); subscribers count, check and acknowledge what arrives. Errors are reported
 // to the loop, which decides whether they matter (not while closing).
 class BenchClient final : public StreamConnection {
-public:
+  public:
     BenchClient(LoadLoop& loop, const ClientSpec& spec);
 
     Role role() const noexcept { return _spec.role; }
@@ -49,16 +49,17 @@ public:
 
     uint64_t stalls() const noexcept { return _flow ? _flow->stalls() : 0; }
 
-protected:
+  protected:
     void on_packet(const codec::FrameHeader& header, std::span<const uint8_t> body) override;
     void on_data_arrived() override;
     void on_stream_error(const std::string& reason) override;
     void on_write_done() override;
 
-private:
+  private:
     enum class State { Idle, Connecting, AwaitConnack, AwaitSuback, Ready, Closed };
 
     static void on_connect(uv_connect_t* request, int status) noexcept;
+    int bind_source(const sockaddr_in& source);
 
     void on_connack(const codec::FrameHeader& header, std::span<const uint8_t> body);
     void on_suback(const codec::FrameHeader& header, std::span<const uint8_t> body);

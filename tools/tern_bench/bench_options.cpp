@@ -31,8 +31,8 @@ Output: a progress line per second on stderr, a table and one JSON line (last) o
 Exit status: 0 done, 1 connection or protocol error, 2 bad command line.)";
 
 const std::map<std::string, Scenario> kScenarios{
-    {"fan-in", Scenario::FanIn},   {"fan-out", Scenario::FanOut},   {"pairs", Scenario::Pairs},
-    {"latency", Scenario::Latency}, {"idle", Scenario::Idle},       {"publish", Scenario::Publish},
+    {"fan-in", Scenario::FanIn},    {"fan-out", Scenario::FanOut}, {"pairs", Scenario::Pairs},
+    {"latency", Scenario::Latency}, {"idle", Scenario::Idle},      {"publish", Scenario::Publish},
 };
 
 struct RawFlags {
@@ -50,7 +50,8 @@ struct RawFlags {
 void define_flags(CLI::App& app, BenchOptions& o, RawFlags& raw) {
     app.add_flag("--sink", o.sink, "Be the target: accept MQTT, ack and count PUBLISHes, discard");
     app.add_option("-H,--host", o.host, "Broker (or sink listen) address, 127.0.0.0/8 only");
-    app.add_option("-p,--port", o.port, "Broker (or sink listen) port")->check(CLI::Range(1, 65535));
+    app.add_option("-p,--port", o.port, "Broker (or sink listen) port")
+        ->check(CLI::Range(1, 65535));
     app.add_option("--scenario", raw.scenario, "fan-in, fan-out, pairs, latency, idle or publish")
         ->check(CLI::IsMember({"fan-in", "fan-out", "pairs", "latency", "idle", "publish"}));
     app.add_option("--publishers", raw.publishers, "fan-in/publish: publishers")
@@ -81,6 +82,9 @@ void define_flags(CLI::App& app, BenchOptions& o, RawFlags& raw) {
     app.add_option("-k,--keepalive", o.keep_alive, "Keep alive seconds in CONNECT (0 = off)");
     app.add_option("--ramp", o.ramp, "Connections started per second (0 = no limit)")
         ->check(CLI::Range(0.0, 1e7));
+    app.add_option("--handshakes", o.handshakes,
+                   "Connections per thread allowed between TCP connect and CONNACK/SUBACK")
+        ->check(CLI::Range(1u, 100000u));
     app.add_option("--source-ips", raw.source_ips,
                    "Bind connections round-robin to this many source addresses from "
                    "--source-base (idle default: 2 per 10,000 connections, at least 2)")
@@ -111,22 +115,21 @@ std::string resolve(BenchOptions& o, const RawFlags& raw, const CLI::App& app) {
     o.source_base = normalized;
     o.scenario = kScenarios.at(raw.scenario);
     o.qos = static_cast<uint8_t>(raw.qos);
-    o.version = raw.version.starts_with('5') ? codec::ProtocolVersion::V5
-                                             : codec::ProtocolVersion::V311;
+    o.version =
+        raw.version.starts_with('5') ? codec::ProtocolVersion::V5 : codec::ProtocolVersion::V311;
     o.duration_given = app.count("--duration") > 0;
     o.rate = raw.rate.value_or(0.0);
     const auto reject = [&](const char* flag, bool allowed) {
-        return allowed || app.count(flag) == 0 ? std::string()
-                                              : std::string(flag) + " does not apply to " +
-                                                    raw.scenario;
+        return allowed || app.count(flag) == 0
+                   ? std::string()
+                   : std::string(flag) + " does not apply to " + raw.scenario;
     };
     const Scenario s = o.scenario;
     for (const auto& error :
          {reject("--publishers", s == Scenario::FanIn || s == Scenario::Publish),
           reject("--subscribers", s == Scenario::FanOut),
           reject("--pairs", s == Scenario::Pairs || s == Scenario::Latency),
-          reject("--connections", s == Scenario::Idle),
-          reject("--rate", s != Scenario::Idle)}) {
+          reject("--connections", s == Scenario::Idle), reject("--rate", s != Scenario::Idle)}) {
         if (!error.empty()) {
             return error;
         }

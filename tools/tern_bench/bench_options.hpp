@@ -34,8 +34,9 @@ struct BenchOptions {
     uint32_t threads = 1;
     std::optional<int> pid;  // the broker's process, for CPU and memory figures
     uint16_t keep_alive = 60;
-    double ramp = 2000.0;  // connections started per second, 0 = unlimited
-    uint32_t source_ips = 0;  // 0 = let the kernel choose the source address
+    double ramp = 2000.0;      // connections started per second, 0 = unlimited
+    uint32_t handshakes = 64;  // per thread: connections between TCP connect and CONNACK/SUBACK
+    uint32_t source_ips = 0;   // 0 = let the kernel choose the source address
     std::string source_base = "127.0.0.2";
     double drain_timeout_s = 5.0;
     double connect_timeout_s = 0.0;  // 0 = 30 s plus the ramp time

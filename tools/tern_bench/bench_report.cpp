@@ -17,7 +17,9 @@ double round_to(double value, int digits) {
     return std::round(value * scale) / scale;
 }
 
-double micros(uint64_t nanos) { return round_to(static_cast<double>(nanos) / 1000.0, 1); }
+double micros(uint64_t nanos) {
+    return round_to(static_cast<double>(nanos) / 1000.0, 1);
+}
 
 std::string fmt(const char* format, double value) {
     char text[64];
@@ -35,7 +37,9 @@ std::string human_rate(double value) {
     return fmt("%.0f", value);
 }
 
-Json optional_number(bool present, double value) { return present ? Json(value) : Json(nullptr); }
+Json optional_number(bool present, double value) {
+    return present ? Json(value) : Json(nullptr);
+}
 
 std::optional<double> broker_cpu_s(const BenchReport& r) {
     if (!r.broker_start || !r.broker_end) {
@@ -49,8 +53,8 @@ std::optional<double> rss_per_connection(const BenchReport& r) {
     if (!r.broker_initial || !r.broker_end || r.totals.ready == 0) {
         return std::nullopt;
     }
-    const double grown = static_cast<double>(r.broker_end->rss_kb) -
-                         static_cast<double>(r.broker_initial->rss_kb);
+    const double grown =
+        static_cast<double>(r.broker_end->rss_kb) - static_cast<double>(r.broker_initial->rss_kb);
     return grown * 1024.0 / static_cast<double>(r.totals.ready);
 }
 
@@ -90,8 +94,8 @@ void print_table(std::ostream& out, const BenchReport& r) {
                             : "closed loop (window " + std::to_string(o.effective_window()) + ")")
             << (o.rate > 0 ? ", rate " + human_rate(o.rate) + "/s" : std::string()) << ", "
             << o.threads << " thread(s)\n";
-        out << fmt("  sent            %.0f", static_cast<double>(t.sent))
-            << "  (" << human_rate(r.rate_sent()) << " msg/s)"
+        out << fmt("  sent            %.0f", static_cast<double>(t.sent)) << "  ("
+            << human_rate(r.rate_sent()) << " msg/s)"
             << fmt("  acked %.0f\n", static_cast<double>(t.acked));
         out << fmt("  received        %.0f", static_cast<double>(t.received)) << "  ("
             << human_rate(r.rate_received()) << " msg/s)"
@@ -171,16 +175,16 @@ std::string json_line(const BenchReport& r) {
     j["bench_cpu_pct"] = r.elapsed_s > 0 ? round_to(100.0 * r.bench_cpu_s / r.elapsed_s, 1) : 0.0;
     j["broker_pid"] = o.pid ? Json(*o.pid) : Json(nullptr);
     j["broker_cpu_s"] = optional_number(cpu.has_value(), cpu ? round_to(*cpu, 3) : 0);
-    j["broker_cpu_pct"] = optional_number(
-        cpu.has_value() && r.elapsed_s > 0, cpu ? round_to(100.0 * *cpu / r.elapsed_s, 1) : 0);
+    j["broker_cpu_pct"] = optional_number(cpu.has_value() && r.elapsed_s > 0,
+                                          cpu ? round_to(100.0 * *cpu / r.elapsed_s, 1) : 0);
     j["broker_rss_before_kb"] = optional_number(r.broker_initial.has_value(),
                                                 r.broker_initial ? r.broker_initial->rss_kb : 0);
     j["broker_rss_after_kb"] =
         optional_number(r.broker_end.has_value(), r.broker_end ? r.broker_end->rss_kb : 0);
     j["broker_peak_rss_kb"] =
         optional_number(r.broker_end.has_value(), r.broker_end ? r.broker_end->hwm_kb : 0);
-    j["broker_rss_per_conn_bytes"] =
-        optional_number(per_connection.has_value(), per_connection ? std::round(*per_connection) : 0);
+    j["broker_rss_per_conn_bytes"] = optional_number(
+        per_connection.has_value(), per_connection ? std::round(*per_connection) : 0);
     j["ready"] = t.ready;
     j["connect_failures"] = t.failed;
     j["connect_s"] = round_to(r.connect_s, 3);

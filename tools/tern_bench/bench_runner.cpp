@@ -26,7 +26,8 @@ constexpr uint64_t kDrainQuietNs = kNanosPerSecond;  // drain ends after 1 s wit
 
 struct Totals {
     uint64_t sent = 0, expected = 0, acked = 0, received = 0, unique = 0;
-    uint64_t ready = 0, failed = 0, pings = 0, pongs = 0, last_receive_ns = 0;
+    uint64_t ready = 0, failed = 0, pings = 0, pongs = 0, last_receive_ns = 0, unwritten = 0;
+    bool all_draining = true;  // every loop has seen the Draining phase
 };
 
 Totals sum_live(const RunState& state) {
@@ -42,14 +43,17 @@ Totals sum_live(const RunState& state) {
         t.failed += live->failed.load(relaxed);
         t.pings += live->pings.load(relaxed);
         t.pongs += live->pongs.load(relaxed);
+        t.all_draining =
+            t.all_draining && live->phase.load(std::memory_order_acquire) == Phase::Draining;
+        t.unwritten += live->unwritten.load(relaxed);
         t.last_receive_ns = std::max(t.last_receive_ns, live->last_receive_ns.load(relaxed));
     }
     return t;
 }
 
 class Runner {
-public:
-    Runner(const BenchOptions& options)
+  public:
+    explicit Runner(const BenchOptions& options)
         : _options(options),
           _topology(build_topology(options, static_cast<uint32_t>(getpid()))),
           _state(options.threads) {
@@ -79,7 +83,7 @@ public:
 
     int run();
 
-private:
+  private:
     bool connect_all();
     void run_phase();
     void drain();
@@ -158,8 +162,8 @@ bool Runner::connect_all() {
             return t.failed == 0 || (_options.scenario == Scenario::Idle && t.ready > 0);
         }
         if (now >= deadline) {
-            _state.report_error("only " + std::to_string(t.ready) + " of " +
-                                std::to_string(total) + " clients ready after " +
+            _state.report_error("only " + std::to_string(t.ready) + " of " + std::to_string(total) +
+                                " clients ready after " +
                                 std::to_string(static_cast<int>(timeout_s)) + " s");
             return false;
         }
@@ -178,8 +182,8 @@ void Runner::run_phase() {
     set_phase(Phase::Running);
     const uint64_t end = start + static_cast<uint64_t>(_options.duration_s * 1e9);
     for (uint64_t now = start; now < end; now = monotonic_ns()) {
-        std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
-            kPollInterval, std::chrono::nanoseconds(end - now)));
+        std::this_thread::sleep_for(
+            std::min<std::chrono::nanoseconds>(kPollInterval, std::chrono::nanoseconds(end - now)));
         progress(_options.scenario == Scenario::Idle ? "holding" : "running", monotonic_ns());
     }
     _report.duration_s = static_cast<double>(monotonic_ns() - start) / 1e9;
@@ -200,10 +204,11 @@ void Runner::drain() {
     for (uint64_t now = start; now < deadline; now = monotonic_ns()) {
         const Totals t = sum_live(_state);
         const bool delivered = t.unique >= t.expected && (!acks || t.acked >= t.sent);
-        if (delivered && t.pongs >= t.pings) {
+        if (t.all_draining && delivered && t.pongs >= t.pings && t.unwritten == 0) {
             break;
         }
-        if (t.unique != last.unique || t.acked != last.acked || t.pongs != last.pongs) {
+        if (t.unique != last.unique || t.acked != last.acked || t.pongs != last.pongs ||
+            t.unwritten != last.unwritten) {
             last = t;
             last_change = now;
         } else if (now - last_change >= kDrainQuietNs) {

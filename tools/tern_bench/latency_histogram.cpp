@@ -9,8 +9,8 @@ namespace tern::bench {
 
 namespace {
 
-constexpr unsigned kSubBucketBits = 6;                       // 64 buckets per power of two
-constexpr uint64_t kLinearLimit = 2u << kSubBucketBits;     // 128: one bucket per value below
+constexpr unsigned kSubBucketBits = 6;                   // 64 buckets per power of two
+constexpr uint64_t kLinearLimit = 2u << kSubBucketBits;  // 128: one bucket per value below
 constexpr std::size_t kBucketCount = (64 - kSubBucketBits - 1) * 64 + 128;  // index of 2^64-1, +1
 
 }  // namespace

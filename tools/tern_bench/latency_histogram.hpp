@@ -11,7 +11,7 @@ namespace tern::bench {
 // equal buckets, so a reported percentile is at most 1/64 above the true value. One histogram is
 // about 30 KiB; each loop owns one and the runner merges them after the threads have stopped.
 class LatencyHistogram {
-public:
+  public:
     LatencyHistogram();
 
     void record(uint64_t value) noexcept {
@@ -41,7 +41,7 @@ public:
     static uint64_t lowest_value(std::size_t index) noexcept;
     static uint64_t highest_value(std::size_t index) noexcept;
 
-private:
+  private:
     std::vector<uint64_t> _counts;
     uint64_t _count = 0;
     uint64_t _sum = 0;

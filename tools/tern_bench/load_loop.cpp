@@ -11,9 +11,6 @@ namespace tern::bench {
 
 namespace {
 
-// Handshakes in progress per loop: well under common listen backlogs (Mosquitto uses 100), so
-// a fast ramp does not overflow the broker's accept queue into SYN retransmissions.
-constexpr uint32_t kMaxConnecting = 64;
 constexpr uint64_t kKeepAlivePeriodNs = 100 * kNanosPerMilli;
 
 sockaddr_in make_address(const std::string& ip, uint16_t port) {
@@ -89,7 +86,8 @@ void LoadLoop::on_timer(uv_timer_t* handle) noexcept {
     }
     const uint64_t now = monotonic_ns();
     // An idle run's drain only collects the last PINGRESPs: send no new PINGREQ then.
-    const bool collecting = self->_phase == Phase::Draining && self->_options.scenario == Scenario::Idle;
+    const bool collecting =
+        self->_phase == Phase::Draining && self->_options.scenario == Scenario::Idle;
     if (!collecting && now - self->_last_keep_alive_ns >= kKeepAlivePeriodNs) {
         self->_last_keep_alive_ns = now;
         for (auto& client : self->_clients) {
@@ -163,7 +161,7 @@ void LoadLoop::ramp_connections(uint64_t now_ns) {
         const double elapsed = static_cast<double>(now_ns - _ramp_start_ns) / 1e9;
         due = std::min<std::size_t>(due, static_cast<std::size_t>(per_loop * elapsed) + 1);
     }
-    while (_next_connect < due && _connecting < kMaxConnecting) {
+    while (_next_connect < due && _connecting < _options.handshakes) {
         BenchClient& client = *_clients[_next_connect];
         const int source = client.source_ip();
         ++_next_connect;
@@ -197,6 +195,15 @@ void LoadLoop::publish_live() {
     live.failed.store(_stats.failed, relaxed);
     live.pings.store(_stats.pings, relaxed);
     live.pongs.store(_stats.pongs, relaxed);
+    if (_phase == Phase::Draining) {
+        // The drain also waits for what publishers produced to reach the socket.
+        uint64_t unwritten = 0;
+        for (BenchClient* publisher : _publishers) {
+            unwritten += publisher->closing() ? 0 : publisher->queued_bytes();
+        }
+        live.unwritten.store(unwritten, relaxed);
+    }
+    live.phase.store(_phase, std::memory_order_release);  // after the counters it covers
 }
 
 void LoadLoop::close_everything() {

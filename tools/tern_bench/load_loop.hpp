@@ -21,7 +21,7 @@ namespace tern::bench {
 // Construct, add clients and peers from the runner thread, then call run() from the loop's own
 // thread. Afterwards (thread joined) stats() may be read. wake() is the only thread-safe call.
 class LoadLoop {
-public:
+  public:
     LoadLoop(uint32_t index, const BenchOptions& options, RunState& state);
     ~LoadLoop();
     LoadLoop(const LoadLoop&) = delete;
@@ -52,7 +52,7 @@ public:
     void client_settled(bool ok);
     void client_error(const BenchClient& client, const std::string& reason);
 
-private:
+  private:
     static void on_check(uv_check_t* handle) noexcept;
     static void on_idle(uv_idle_t* handle) noexcept;
     static void on_async(uv_async_t* handle) noexcept;

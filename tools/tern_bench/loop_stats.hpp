@@ -9,10 +9,10 @@ namespace tern::bench {
 
 struct LoopStats {
     uint64_t sent = 0;
-    uint64_t expected = 0;    // deliveries owed: each message times its subscribers
-    uint64_t acked = 0;       // PUBACK (QoS 1) or PUBCOMP (QoS 2) received by publishers
-    uint64_t rejected = 0;    // MQTT 5 acks with a failure reason code
-    uint64_t received = 0;    // PUBLISHes received by subscribers, duplicates included
+    uint64_t expected = 0;  // deliveries owed: each message times its subscribers
+    uint64_t acked = 0;     // PUBACK (QoS 1) or PUBCOMP (QoS 2) received by publishers
+    uint64_t rejected = 0;  // MQTT 5 acks with a failure reason code
+    uint64_t received = 0;  // PUBLISHes received by subscribers, duplicates included
     uint64_t unique = 0;
     uint64_t duplicates = 0;
     uint64_t reordered = 0;
@@ -40,8 +40,8 @@ struct LoopStats {
         stalls += other.stalls;
         ready += other.ready;
         failed += other.failed;
-        last_receive_ns = last_receive_ns > other.last_receive_ns ? last_receive_ns
-                                                                  : other.last_receive_ns;
+        last_receive_ns =
+            last_receive_ns > other.last_receive_ns ? last_receive_ns : other.last_receive_ns;
         latency.merge(other.latency);
     }
 };

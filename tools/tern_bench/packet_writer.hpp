@@ -12,7 +12,7 @@
 namespace tern::bench {
 
 class PacketWriter {
-public:
+  public:
     explicit PacketWriter(codec::ProtocolVersion version);
 
     codec::ProtocolVersion version() const noexcept { return _version; }
@@ -35,8 +35,9 @@ public:
     void append_pingresp(std::string& out) const { out.append(_pingresp); }
     void append_disconnect(std::string& out) const { out.append(_disconnect); }
 
-private:
-    static constexpr std::size_t kFirstAckType = static_cast<std::size_t>(codec::PacketType::Puback);
+  private:
+    static constexpr std::size_t kFirstAckType =
+        static_cast<std::size_t>(codec::PacketType::Puback);
 
     codec::ProtocolVersion _version;
     std::array<std::array<char, 4>, 4> _acks{};

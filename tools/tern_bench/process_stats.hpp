@@ -7,9 +7,9 @@
 namespace tern::bench {
 
 struct ProcessSample {
-    double cpu_s = 0.0;    // utime + stime, all threads
-    uint64_t rss_kb = 0;   // VmRSS
-    uint64_t hwm_kb = 0;   // VmHWM: peak resident set since the process started
+    double cpu_s = 0.0;   // utime + stime, all threads
+    uint64_t rss_kb = 0;  // VmRSS
+    uint64_t hwm_kb = 0;  // VmHWM: peak resident set since the process started
 };
 
 // Reads /proc/PID/stat and /proc/PID/status; nullopt when the process is gone.

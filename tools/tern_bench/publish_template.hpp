@@ -12,7 +12,7 @@
 namespace tern::bench {
 
 class PublishTemplate {
-public:
+  public:
     // `payload_size` >= kPayloadHeaderSize. The payload header carries `publisher_id`.
     PublishTemplate(std::string_view topic, uint8_t qos, std::size_t payload_size,
                     uint32_t publisher_id, codec::ProtocolVersion version);
@@ -24,7 +24,7 @@ public:
     std::size_t packet_size() const noexcept { return _bytes.size(); }
     std::size_t payload_offset() const noexcept { return _payload_offset; }
 
-private:
+  private:
     std::string _bytes;
     std::size_t _payload_offset = 0;
     std::size_t _packet_id_offset = 0;  // 0 at QoS 0

@@ -31,7 +31,8 @@ uint32_t PublisherFlow::allowance(uint64_t now_ns, uint32_t delivered,
             ++_stalls;
             flying = 0;
         }
-        allowed = std::min<uint64_t>(allowed, flying >= _limits.window ? 0 : _limits.window - flying);
+        allowed =
+            std::min<uint64_t>(allowed, flying >= _limits.window ? 0 : _limits.window - flying);
     }
     if (_limits.rate > 0.0) {
         const double elapsed_s = static_cast<double>(now_ns - _start_ns) / 1e9;

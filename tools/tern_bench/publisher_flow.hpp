@@ -9,14 +9,14 @@
 namespace tern::bench {
 
 struct FlowLimits {
-    uint32_t window = 0;          // messages sent but not yet delivered; 0 = open loop
-    uint32_t max_unacked = 0;     // QoS 1/2 PUBLISHes awaiting PUBACK/PUBCOMP; 0 = QoS 0
-    double rate = 0.0;            // messages per second for this publisher; 0 = unlimited
+    uint32_t window = 0;            // messages sent but not yet delivered; 0 = open loop
+    uint32_t max_unacked = 0;       // QoS 1/2 PUBLISHes awaiting PUBACK/PUBCOMP; 0 = QoS 0
+    double rate = 0.0;              // messages per second for this publisher; 0 = unlimited
     uint64_t stall_timeout_ns = 0;  // full window without delivery this long: count it as lost
 };
 
 class PublisherFlow {
-public:
+  public:
     explicit PublisherFlow(FlowLimits limits);
 
     // Rate accounting starts at `now_ns`.
@@ -42,7 +42,7 @@ public:
     uint32_t in_flight(uint32_t delivered) const noexcept;
     uint64_t stalls() const noexcept { return _stalls; }
 
-private:
+  private:
     bool id_in_use(uint16_t id) const noexcept { return (_ids[id >> 6] >> (id & 63)) & 1u; }
     void set_id(uint16_t id, bool used) noexcept;
 

@@ -41,10 +41,12 @@ struct LiveCounters {
     std::atomic<uint64_t> failed{0};
     std::atomic<uint64_t> pings{0};
     std::atomic<uint64_t> pongs{0};
+    std::atomic<uint64_t> unwritten{0};           // publishers' bytes not yet taken by the socket
+    std::atomic<Phase> phase{Phase::Connecting};  // the phase the loop has acted on
 };
 
 class RunState {
-public:
+  public:
     explicit RunState(std::size_t loop_count);
 
     std::atomic<Phase> phase{Phase::Connecting};
@@ -57,7 +59,7 @@ public:
     uint64_t error_count() const;
     std::vector<std::string> first_errors() const;
 
-private:
+  private:
     static constexpr std::size_t kKeptErrors = 8;
     mutable std::mutex _mutex;
     uint64_t _error_count = 0;

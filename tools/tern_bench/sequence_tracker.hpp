@@ -15,7 +15,7 @@ namespace tern::bench {
 // arrival inside them is counted as a duplicate (only under heavy loss with reordering).
 // Single-threaded: owned by the subscriber's loop.
 class SequenceTracker {
-public:
+  public:
     enum class Outcome { InOrder, AfterGap, Late, Duplicate };
 
     static constexpr std::size_t kMaxGaps = 4096;
@@ -27,7 +27,7 @@ public:
     uint64_t duplicates() const noexcept { return _duplicates; }
     uint64_t reordered() const noexcept { return _reordered; }
 
-private:
+  private:
     Outcome fill_gap(uint32_t sequence);
 
     uint32_t _highest = 0;

@@ -34,16 +34,16 @@ struct SinkCounters {
 class SinkServer;
 
 class SinkSession final : public StreamConnection {
-public:
+  public:
     SinkSession(SinkServer& server, IoContext& io, SinkCounters& counters)
         : StreamConnection(io), _server(server), _counters(counters) {}
 
-protected:
+  protected:
     void on_packet(const codec::FrameHeader& header, std::span<const uint8_t> body) override;
     void on_stream_error(const std::string&) override {}
     void on_handle_closed() override;
 
-private:
+  private:
     void on_publish(uint8_t first_byte, std::span<const uint8_t> body);
     void on_control(const codec::FrameHeader& header, std::span<const uint8_t> body);
 
@@ -53,13 +53,13 @@ private:
 };
 
 class SinkServer {
-public:
+  public:
     explicit SinkServer(const BenchOptions& options) : _options(options), _io(&_loop) {}
 
     int run();
     void forget(SinkSession* session) { _sessions.erase(session); }
 
-private:
+  private:
     static void on_connection(uv_stream_t* server, int status) noexcept;
     static void on_check(uv_check_t* handle) noexcept;
     static void on_progress(uv_timer_t* handle) noexcept;
@@ -168,7 +168,9 @@ void SinkSession::on_control(const codec::FrameHeader& header, std::span<const u
     mark_dirty();
 }
 
-void SinkSession::on_handle_closed() { _server.forget(this); }
+void SinkSession::on_handle_closed() {
+    _server.forget(this);
+}
 
 int SinkServer::run() {
     uv_loop_init(&_loop);
@@ -178,11 +180,12 @@ int SinkServer::run() {
     _listener.data = this;
     int rc = uv_tcp_bind(&_listener, reinterpret_cast<const sockaddr*>(&address), 0);
     if (rc == 0) {
-        rc = uv_listen(reinterpret_cast<uv_stream_t*>(&_listener), 1024, &SinkServer::on_connection);
+        rc =
+            uv_listen(reinterpret_cast<uv_stream_t*>(&_listener), 1024, &SinkServer::on_connection);
     }
     if (rc != 0) {
-        std::cerr << "tern-bench: cannot listen on " << _options.host << ':' << _options.port << ": "
-                  << uv_strerror(rc) << '\n';
+        std::cerr << "tern-bench: cannot listen on " << _options.host << ':' << _options.port
+                  << ": " << uv_strerror(rc) << '\n';
         uv_close(reinterpret_cast<uv_handle_t*>(&_listener), nullptr);
         uv_run(&_loop, UV_RUN_DEFAULT);
         uv_loop_close(&_loop);
@@ -252,11 +255,10 @@ void SinkServer::on_progress(uv_timer_t* handle) noexcept {
         return;
     }
     const double seconds = static_cast<double>(monotonic_ns() - self->_start_ns) / 1e9;
-    std::fprintf(stderr, "[%5.1fs] sink       connections %zu  received %llu (+%llu)\n", seconds,
-                 self->_sessions.size(),
-                 static_cast<unsigned long long>(self->_counters.publishes),
-                 static_cast<unsigned long long>(self->_counters.publishes -
-                                                 self->_progress_publishes));
+    std::fprintf(
+        stderr, "[%5.1fs] sink       connections %zu  received %llu (+%llu)\n", seconds,
+        self->_sessions.size(), static_cast<unsigned long long>(self->_counters.publishes),
+        static_cast<unsigned long long>(self->_counters.publishes - self->_progress_publishes));
     self->_progress_publishes = self->_counters.publishes;
 }
 
@@ -283,12 +285,12 @@ void SinkServer::report(uint64_t start_ns, double cpu_s) {
                             : 0.0;
     const double rate = span > 0 ? static_cast<double>(c.publishes) / span : 0.0;
     const double elapsed = static_cast<double>(monotonic_ns() - start_ns) / 1e9;
-    std::printf("tern-bench sink  %s:%u\n  connections     %llu\n  received        %llu PUBLISH, "
-                "%llu bytes\n  rate            %.0f msg/s over %.3f s\n  CPU             %.2f s\n",
-                _options.host.c_str(), _options.port,
-                static_cast<unsigned long long>(c.connections),
-                static_cast<unsigned long long>(c.publishes),
-                static_cast<unsigned long long>(c.bytes), rate, span, cpu_s);
+    std::printf(
+        "tern-bench sink  %s:%u\n  connections     %llu\n  received        %llu PUBLISH, "
+        "%llu bytes\n  rate            %.0f msg/s over %.3f s\n  CPU             %.2f s\n",
+        _options.host.c_str(), _options.port, static_cast<unsigned long long>(c.connections),
+        static_cast<unsigned long long>(c.publishes), static_cast<unsigned long long>(c.bytes),
+        rate, span, cpu_s);
     nlohmann::ordered_json j;
     j["tool"] = "tern-bench";
     j["mode"] = "sink";

@@ -55,8 +55,8 @@ void StreamConnection::flush() {
     // Hand the rest to uv_write without copying: the buffers swap, _out keeps queueing.
     _writing.swap(_out);
     _out.clear();
-    uv_buf_t rest = uv_buf_init(_writing.data() + written,
-                                static_cast<unsigned>(_writing.size() - written));
+    uv_buf_t rest =
+        uv_buf_init(_writing.data() + written, static_cast<unsigned>(_writing.size() - written));
     const int rc = uv_write(&_write_request, stream(), &rest, 1, &StreamConnection::on_write);
     if (rc != 0) {
         fail(std::string("write failed: ") + uv_strerror(rc));
@@ -94,9 +94,9 @@ void StreamConnection::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf)
 void StreamConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept {
     auto* self = static_cast<StreamConnection*>(stream->data);
     if (nread < 0) {
-        self->fail(nread == UV_EOF ? std::string("connection closed by the peer")
-                                   : std::string("read failed: ") +
-                                         uv_strerror(static_cast<int>(nread)));
+        self->fail(nread == UV_EOF
+                       ? std::string("connection closed by the peer")
+                       : std::string("read failed: ") + uv_strerror(static_cast<int>(nread)));
         return;
     }
     if (nread == 0 || self->_closing) {

@@ -29,7 +29,7 @@ struct IoContext {
 };
 
 class StreamConnection {
-public:
+  public:
     explicit StreamConnection(IoContext& io);
     virtual ~StreamConnection() = default;
     StreamConnection(const StreamConnection&) = delete;
@@ -59,7 +59,7 @@ public:
     // the object be freed. Never frees `this` itself.
     void close();
 
-protected:
+  protected:
     // One whole packet. May queue output or close the connection.
     virtual void on_packet(const codec::FrameHeader& header, std::span<const uint8_t> body) = 0;
     // Bytes arrived; called once per read, before their packets (e.g. to take one timestamp).
@@ -73,7 +73,7 @@ protected:
     IoContext& io() noexcept { return _io; }
     void fail(const std::string& reason);
 
-private:
+  private:
     static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf) noexcept;
     static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept;
     static void on_write(uv_write_t* request, int status) noexcept;

@@ -6,7 +6,7 @@ namespace tern::bench {
 namespace {
 
 class Builder {
-public:
+  public:
     Builder(const BenchOptions& options, uint32_t run_tag)
         : _options(options), _tag("tb" + std::to_string(run_tag) + "-") {}
 
@@ -34,11 +34,13 @@ public:
         subscriber.links.push_back(index);
     }
 
-    std::string topic(uint32_t id) const { return _options.topic_prefix + "/" + std::to_string(id); }
+    std::string topic(uint32_t id) const {
+        return _options.topic_prefix + "/" + std::to_string(id);
+    }
 
     Topology take() { return std::move(_topology); }
 
-private:
+  private:
     const BenchOptions& _options;
     std::string _tag;
     Topology _topology;

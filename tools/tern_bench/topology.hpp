@@ -15,12 +15,12 @@ enum class Role { Publisher, Subscriber, Idle };
 
 struct ClientSpec {
     Role role = Role::Idle;
-    uint32_t id = 0;         // publisher id (in payloads), subscriber id or idle index
-    std::string client_id;   // unique per run: includes `run_tag`
-    std::string topic;       // publisher: topic name; subscriber: topic filter
+    uint32_t id = 0;              // publisher id (in payloads), subscriber id or idle index
+    std::string client_id;        // unique per run: includes `run_tag`
+    std::string topic;            // publisher: topic name; subscriber: topic filter
     std::vector<uint32_t> links;  // indexes into Topology::links (outgoing or incoming)
     uint32_t loop = 0;
-    int source_ip = -1;      // index from --source-base, -1 = kernel's choice
+    int source_ip = -1;  // index from --source-base, -1 = kernel's choice
 };
 
 struct Topology {

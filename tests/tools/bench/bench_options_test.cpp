@@ -1,11 +1,11 @@
 // Unit tests for tern-bench's command line: defaults per scenario, refusals, exit codes.
+#include "bench_options.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
 #include <variant>
 #include <vector>
-
-#include "bench_options.hpp"
 
 using namespace tern::bench;
 

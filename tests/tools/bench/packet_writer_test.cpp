@@ -1,11 +1,12 @@
 // Unit tests for tern-bench's PacketWriter: cached forms equal the codec's encoding.
+#include "packet_writer.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
 
 #include "codec/encoder.hpp"
 #include "codec/packets.hpp"
-#include "packet_writer.hpp"
 
 using tern::bench::PacketWriter;
 using tern::codec::PacketType;
@@ -14,8 +15,8 @@ using tern::codec::ProtocolVersion;
 TEST_CASE("cached acknowledgements equal the codec's encoding for every type and version") {
     for (const auto version : {ProtocolVersion::V311, ProtocolVersion::V5}) {
         const PacketWriter writer(version);
-        for (const auto type : {PacketType::Puback, PacketType::Pubrec, PacketType::Pubrel,
-                                PacketType::Pubcomp}) {
+        for (const auto type :
+             {PacketType::Puback, PacketType::Pubrec, PacketType::Pubrel, PacketType::Pubcomp}) {
             for (const uint16_t id : {uint16_t{1}, uint16_t{0x1234}, uint16_t{65535}}) {
                 std::string cached;
                 writer.append_ack(cached, type, id);

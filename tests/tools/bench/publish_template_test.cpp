@@ -1,4 +1,6 @@
 // Unit tests for tern-bench's PublishTemplate and packet views, checked against tern_codec.
+#include "publish_template.hpp"
+
 #include <doctest/doctest.h>
 
 #include <span>
@@ -7,7 +9,6 @@
 #include "codec/decoder.hpp"
 #include "packet_view.hpp"
 #include "payload_header.hpp"
-#include "publish_template.hpp"
 
 using namespace tern::bench;
 using tern::codec::ProtocolVersion;
@@ -72,8 +73,7 @@ TEST_CASE("parse_publish_view finds the packet id and payload the codec finds") 
             REQUIRE(tern::codec::parse_fixed_header(bytes_of(out), 0, header, error) ==
                     tern::codec::FrameStatus::Complete);
             PublishView view;
-            REQUIRE(parse_publish_view(header.first_byte,
-                                       bytes_of(out).subspan(header.header_size),
+            REQUIRE(parse_publish_view(header.first_byte, bytes_of(out).subspan(header.header_size),
                                        version == ProtocolVersion::V5, view));
             CHECK(view.qos == qos);
             CHECK(view.packet_id == (qos > 0 ? 77 : 0));

@@ -1,7 +1,7 @@
 // Unit tests for tern-bench's PublisherFlow: window, stall, rate and packet identifiers.
-#include <doctest/doctest.h>
-
 #include "publisher_flow.hpp"
+
+#include <doctest/doctest.h>
 
 using tern::bench::FlowLimits;
 using tern::bench::PublisherFlow;
@@ -49,7 +49,7 @@ TEST_CASE("the rate allows floor(rate x elapsed) + 1 messages") {
     flow.start(0);
     CHECK(flow.allowance(0, 0, 100) == 1);
     send(flow, 1);
-    CHECK(flow.allowance(500'000, 0, 100) == 0);   // 0.5 ms: still the first message's slot
+    CHECK(flow.allowance(500'000, 0, 100) == 0);    // 0.5 ms: still the first message's slot
     CHECK(flow.allowance(10 * kMs, 0, 100) == 10);  // 10 ms at 1000/s: 11 due, 1 sent
     send(flow, 10);
     CHECK(flow.sent() == 11);

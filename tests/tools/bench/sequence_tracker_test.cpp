@@ -1,7 +1,7 @@
 // Unit tests for tern-bench's SequenceTracker: order, gaps, late arrivals and duplicates.
-#include <doctest/doctest.h>
-
 #include "sequence_tracker.hpp"
+
+#include <doctest/doctest.h>
 
 using tern::bench::SequenceTracker;
 using Outcome = SequenceTracker::Outcome;
@@ -32,7 +32,7 @@ TEST_CASE("a gap filled later counts as reordered once, then as duplicate") {
     tracker.record(1);
     CHECK(tracker.record(5) == Outcome::AfterGap);  // 2, 3, 4 missing
     CHECK(tracker.highest() == 5);
-    CHECK(tracker.record(3) == Outcome::Late);      // splits the gap into 2 and 4
+    CHECK(tracker.record(3) == Outcome::Late);  // splits the gap into 2 and 4
     CHECK(tracker.record(2) == Outcome::Late);
     CHECK(tracker.record(4) == Outcome::Late);
     CHECK(tracker.record(3) == Outcome::Duplicate);
