@@ -60,6 +60,8 @@ Class& holder(Target& target) {
         static_assert(std::is_same_v<Target, BrokerSettings>);
         if constexpr (std::is_same_v<Class, core::StorageConfig>) {
             return target.storage;
+        } else if constexpr (std::is_same_v<Class, core::AuthConfig>) {
+            return target.auth;
         } else {
             static_assert(std::is_same_v<Class, LimitSettings>);
             return target.limits;
@@ -155,8 +157,8 @@ constexpr int64_t kGiB = kKiB * kKiB * kKiB;
 constexpr int64_t kU16 = 65'535;
 constexpr int64_t kU32 = 4'294'967'295;
 
-// Every key of the [broker], [limits] and [storage] sections. Ranges are what a sane deployment
-// can want; the comments in configs/tern.toml describe each key.
+// Every key of the [broker], [limits], [storage] and [auth] sections. Ranges are what a sane
+// deployment can want; the comments in configs/tern.toml describe each key.
 constexpr std::array kSettingKeys{
     integer_key<BrokerSettings, &BrokerSettings::workers>("broker.workers", 0, kMaxWorkers),
     string_key<BrokerSettings, &BrokerSettings::log_level>("broker.log_level", &check_log_level),
@@ -217,6 +219,9 @@ constexpr std::array kSettingKeys{
         "storage.max_retained_messages", 0, 1'000'000'000),
     integer_key<BrokerSettings, &core::StorageConfig::max_retained_bytes>(
         "storage.max_retained_bytes", 0, 1024 * kGiB),
+    boolean_key<BrokerSettings, &core::AuthConfig::allow_anonymous>("auth.allow_anonymous"),
+    string_key<BrokerSettings, &core::AuthConfig::password_file>("auth.password_file", nullptr),
+    string_key<BrokerSettings, &core::AuthConfig::acl_file>("auth.acl_file", nullptr),
 };
 
 // The keys of one [[listeners]] table.
@@ -227,7 +232,8 @@ constexpr std::array kListenerKeys{
 };
 
 constexpr std::string_view kListenersSection = "listeners";
-constexpr std::array<std::string_view, 4> kSections{"broker", "listeners", "limits", "storage"};
+constexpr std::array<std::string_view, 5> kSections{"broker", "listeners", "limits", "storage",
+                                                    "auth"};
 
 // --- diagnostics ------------------------------------------------------------------------------
 
@@ -569,6 +575,12 @@ core::BrokerSettings load_config_string(std::string_view text, const std::string
     Diagnostics diagnostics(source_name);
     read_document(root, settings, diagnostics);
     diagnostics.throw_if_any();
+    // The start-up rule on anonymous access needs to know whether the default was chosen.
+    settings.auth.allow_anonymous_set = root["auth"]["allow_anonymous"].is_boolean();
+    if (!settings.auth.allow_anonymous_set && !settings.auth.password_file.empty()) {
+        // With a password file, users are expected to log in: anonymous access must be asked for.
+        settings.auth.allow_anonymous = false;
+    }
     return settings;
 }
 
@@ -601,6 +613,36 @@ std::vector<std::string> known_config_keys() {
         keys.push_back(std::string(kListenersSection) + "." + std::string(spec.name));
     }
     return keys;
+}
+
+bool is_loopback_address(std::string_view address) {
+    if (address == "localhost") {
+        return true;
+    }
+    const std::string text(address);
+    unsigned char bytes[16];
+    if (inet_pton(AF_INET, text.c_str(), bytes) == 1) {
+        return bytes[0] == 127;
+    }
+    static constexpr unsigned char kIpv6Loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                        0, 0, 0, 0, 0, 0, 0, 1};
+    return inet_pton(AF_INET6, text.c_str(), bytes) == 1 &&
+           std::memcmp(bytes, kIpv6Loopback, sizeof bytes) == 0;
+}
+
+void check_anonymous_access(const core::BrokerSettings& settings, const std::string& source) {
+    if (!settings.auth.allow_anonymous || settings.auth.allow_anonymous_set) {
+        return;
+    }
+    for (const auto& listener : settings.listeners) {
+        if (!is_loopback_address(listener.address)) {
+            throw ConfigError(source, 0, 0,
+                              "auth.allow_anonymous: anonymous access on a non-loopback listener " +
+                                  format_endpoint(listener) +
+                                  " must be allowed explicitly (set allow_anonymous = true or "
+                                  "configure a password_file)");
+        }
+    }
 }
 
 bool is_valid_log_level(std::string_view level) {

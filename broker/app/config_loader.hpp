@@ -62,6 +62,14 @@ bool is_valid_listener_address(std::string_view address);
 // a free port, so it never clashes.
 bool same_endpoint(const core::ListenerSettings& a, const core::ListenerSettings& b);
 
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_address(std::string_view address);
+
+// The start-up rule on anonymous access: when auth.allow_anonymous is left at its default (true)
+// and some listener is not on a loopback address, throws ConfigError naming `source` (the file)
+// and the listener, so an open broker is never exposed to the network by accident.
+void check_anonymous_access(const core::BrokerSettings& settings, const std::string& source);
+
 // "127.0.0.1:1883", "[::1]:1883", "localhost:1883".
 std::string format_endpoint(const core::ListenerSettings& listener);
 

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
     tern::core::BrokerSettings settings;
     try {
         settings = tern::app::resolve_settings(command_line);
+        tern::app::check_anonymous_access(settings,
+                                          command_line.config_path.value_or("command line"));
     } catch (const tern::app::ConfigError& error) {
         std::cerr << error.what() << "\n";
         return 2;
@@ -63,6 +65,12 @@ int main(int argc, char** argv) {
 
     tern::net::Broker broker(settings);
     try {
+        broker.load_auth();
+    } catch (const tern::core::AuthFileError& error) {
+        std::cerr << error.what() << "\n";
+        return 2;
+    }
+    try {
         broker.start();
     } catch (const std::exception& error) {
         // A listener that cannot open, or a database that cannot be read: say which and why.
@@ -72,7 +80,7 @@ int main(int argc, char** argv) {
     for (;;) {
         const int received = wait_for_signal(signals);
         if (received == SIGHUP) {
-            spdlog::info("SIGHUP: nothing to reload yet");
+            broker.reload_auth();
             continue;
         }
         spdlog::info("{}: shutting down", received == SIGINT ? "SIGINT" : "SIGTERM");

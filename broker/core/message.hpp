@@ -22,7 +22,8 @@ struct Message {
     bool retain = false;  // the RETAIN flag it was published with
     // PUBLISH properties minus the per-hop ones (topic alias, subscription identifiers).
     codec::Properties properties;
-    // When the message expires (steady clock), 0 = never; from Message Expiry Interval [MQTT-3.3.2-5].
+    // When the message expires (steady clock), 0 = never; from Message Expiry Interval
+    // [MQTT-3.3.2-5].
     MonoMillis expires_at = 0;
     // Who published it, for No Local [MQTT-3.8.3-3]: the publishing session's uid, 0 = the broker.
     uint64_t publisher_uid = 0;

@@ -153,7 +153,9 @@ bool Session::on_incoming_qos2(uint16_t packet_id) {
     return _incoming_qos2.insert(packet_id).second;
 }
 
-bool Session::on_pubrel(uint16_t packet_id) { return _incoming_qos2.erase(packet_id) > 0; }
+bool Session::on_pubrel(uint16_t packet_id) {
+    return _incoming_qos2.erase(packet_id) > 0;
+}
 
 void Session::restore_inflight(uint16_t packet_id, InflightMessage::State state,
                                OutgoingMessage message) {

@@ -1,9 +1,9 @@
 // A client session and its QoS state machines: in-flight windows, queue, packet ids. No sockets.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <algorithm>
 #include <deque>
 #include <map>
 #include <memory>
@@ -22,8 +22,8 @@ namespace tern::core {
 // One message on its way to this session's client.
 struct OutgoingMessage {
     MessagePtr message;
-    uint8_t qos = 0;       // min(published QoS, granted QoS)
-    bool retain = false;   // the RETAIN flag to send
+    uint8_t qos = 0;      // min(published QoS, granted QoS)
+    bool retain = false;  // the RETAIN flag to send
     std::vector<uint32_t> subscription_ids;
     uint64_t store_seq = 0;  // key of its durable queue entry; 0 = not stored
 };
@@ -37,9 +37,9 @@ struct InflightMessage {
 
 // What the session asks the caller to do after an acknowledgement.
 enum class AckOutcome : uint8_t {
-    Completed,     // the exchange finished; a window slot is free
-    SendPubrel,    // answer the PUBREC with PUBREL
-    Ignored,       // the packet id was unknown or in the wrong state
+    Completed,   // the exchange finished; a window slot is free
+    SendPubrel,  // answer the PUBREC with PUBREL
+    Ignored,     // the packet id was unknown or in the wrong state
 };
 
 // What a full queue does with a new message.
@@ -64,7 +64,7 @@ struct PendingWill {
 // A FIFO that allocates nothing until its first element: most sessions never queue, and an
 // empty std::deque already costs ~600 bytes in libstdc++.
 class LazyQueue {
-public:
+  public:
     bool empty() const noexcept { return !_items || _items->empty(); }
     std::size_t size() const noexcept { return _items ? _items->size() : 0; }
     OutgoingMessage& front() { return _items->front(); }
@@ -78,13 +78,13 @@ public:
     void pop_front() { _items->pop_front(); }
     void clear() noexcept { _items.reset(); }
 
-private:
+  private:
     std::unique_ptr<std::deque<OutgoingMessage>> _items;
 };
 
 // A session belongs to exactly one worker loop and is only touched from that loop's thread.
 class Session {
-public:
+  public:
     Session(std::string client_id, uint64_t uid, uint32_t loop);
 
     const std::string& client_id() const noexcept { return _client_id; }
@@ -93,6 +93,8 @@ public:
 
     // --- configuration of the current connection -------------------------------------------
     codec::ProtocolVersion version = codec::ProtocolVersion::V311;
+    // The user name the client authenticated with (none = anonymous); used for ACL checks.
+    std::optional<std::string> username;
     uint16_t client_receive_maximum = 65535;  // the client's Receive Maximum [MQTT-3.3.4-7]
     uint32_t client_maximum_packet_size = 0;  // 0 = no limit [MQTT-3.1.2-24]
     uint32_t expiry_interval_s = 0;           // 0xFFFFFFFF = never
@@ -102,7 +104,7 @@ public:
     // Set while a connection is attached; read by other loops to prefer online shared members.
     std::atomic<bool> online{false};
     MonoMillis offline_since = 0;
-    MonoMillis drop_logged_at = 0;  // rate-limits the "dropping messages" log line
+    MonoMillis drop_logged_at = 0;      // rate-limits the "dropping messages" log line
     std::unique_ptr<PendingWill> will;  // heap: most sessions have none, and it is large
 
     // --- subscriptions ------------------------------------------------------------------------
@@ -128,7 +130,8 @@ public:
     uint16_t track_inflight(OutgoingMessage message);
 
     AckOutcome on_puback(uint16_t packet_id);
-    // `failed` is true when the PUBREC carries a reason code >= 0x80 [MQTT-4.3.3-?]: the exchange ends.
+    // `failed` is true when the PUBREC carries a reason code >= 0x80 [MQTT-4.3.3-?]: the exchange
+    // ends.
     AckOutcome on_pubrec(uint16_t packet_id, bool failed);
     AckOutcome on_pubcomp(uint16_t packet_id);
 
@@ -166,7 +169,7 @@ public:
     // Forgets every message and subscription (used when a session is discarded).
     void clear_state();
 
-private:
+  private:
     uint16_t next_packet_id();
     std::size_t window() const noexcept;
 

@@ -14,22 +14,22 @@ struct ListenerSettings {
 };
 
 struct LimitSettings {
-    uint32_t max_connections = 100'000;          // 0 = unlimited
-    uint32_t max_packet_size = 1024 * 1024;      // bytes, both directions' cap for clients
-    uint32_t connect_timeout_ms = 10'000;        // a socket must send CONNECT within this
+    uint32_t max_connections = 100'000;            // 0 = unlimited
+    uint32_t max_packet_size = 1024 * 1024;        // bytes, both directions' cap for clients
+    uint32_t connect_timeout_ms = 10'000;          // a socket must send CONNECT within this
     uint32_t max_subscriptions_per_client = 1000;  // 0 = unlimited
-    uint32_t max_topic_length = 1024;            // bytes, 0 = 65535
-    uint32_t max_topic_levels = 64;              // 0 = unlimited
+    uint32_t max_topic_length = 1024;              // bytes, 0 = 65535
+    uint32_t max_topic_levels = 64;                // 0 = unlimited
     uint32_t max_client_id_length = 256;
-    uint16_t max_keep_alive = 0;                 // seconds; 0 = accept the client's value
-    uint16_t receive_maximum = 100;              // QoS 1/2 PUBLISHes a client may have unacked to us
-    uint16_t max_inflight = 100;                 // QoS 1/2 we send unacked, capped by client's Receive Maximum
-    uint32_t max_queued_messages = 1000;         // per session, offline or over the in-flight window
-    uint64_t max_queued_bytes = 0;               // per session, 0 = unlimited
-    bool queue_qos0_offline = false;             // queue QoS 0 for offline persistent sessions
-    uint16_t topic_alias_maximum = 10;           // aliases a client may set (MQTT 5), 0 = none
-    uint32_t max_session_expiry = 0;             // cap on Session Expiry Interval, 0 = no cap
-    uint64_t max_outgoing_buffer = 8 * 1024 * 1024;  // bytes queued on a socket before QoS 0 drops
+    uint16_t max_keep_alive = 0;     // seconds; 0 = accept the client's value
+    uint16_t receive_maximum = 100;  // QoS 1/2 PUBLISHes a client may have unacked to us
+    uint16_t max_inflight = 100;     // QoS 1/2 we send unacked, capped by client's Receive Maximum
+    uint32_t max_queued_messages = 1000;  // per session, offline or over the in-flight window
+    uint64_t max_queued_bytes = 0;        // per session, 0 = unlimited
+    bool queue_qos0_offline = false;      // queue QoS 0 for offline persistent sessions
+    uint16_t topic_alias_maximum = 10;    // aliases a client may set (MQTT 5), 0 = none
+    uint32_t max_session_expiry = 0;      // cap on Session Expiry Interval, 0 = no cap
+    uint64_t max_outgoing_buffer = 8 * 1024 * 1024;   // bytes queued on a socket before QoS 0 drops
     std::string queue_full_policy = "refuse-newest";  // or "drop-oldest"
 };
 
@@ -40,6 +40,14 @@ struct StorageConfig {
     uint32_t history_max_age_s = 3600;         // 0 = no age limit
     uint64_t max_retained_messages = 0;        // 0 = unlimited
     uint64_t max_retained_bytes = 0;           // 0 = unlimited
+};
+
+// [auth]: who may connect, and what each client may publish, subscribe to and receive.
+struct AuthConfig {
+    bool allow_anonymous = true;       // clients without a user name may connect
+    bool allow_anonymous_set = false;  // allow_anonymous was written in the file (not a key)
+    std::string password_file;         // "" = no password file (any user name is accepted)
+    std::string acl_file;              // "" = no ACL (everything allowed)
 };
 
 struct BrokerSettings {
@@ -56,6 +64,7 @@ struct BrokerSettings {
     LimitSettings limits;
     std::string data_dir = "data";
     StorageConfig storage;
+    AuthConfig auth;
 };
 
 }  // namespace tern::core

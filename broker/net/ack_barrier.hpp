@@ -18,7 +18,7 @@ class WorkerLoop;
 // to zero the owner loop is told, and the connection sends its ready acknowledgements in order
 // [MQTT-4.6.0-2, 4.6.0-3].
 class AckBarrier : public std::enable_shared_from_this<AckBarrier> {
-public:
+  public:
     AckBarrier(WorkerLoop& loop, uint64_t connection_id, codec::Packet ack)
         : _loop(loop), _connection_id(connection_id), _ack(std::move(ack)) {}
 
@@ -45,7 +45,7 @@ public:
     bool ready() const noexcept { return _pending.load(std::memory_order_acquire) == 0; }
     const codec::Packet& ack() const noexcept { return _ack; }
 
-private:
+  private:
     WorkerLoop& _loop;
     uint64_t _connection_id;
     codec::Packet _ack;

@@ -152,7 +152,9 @@ bool Broker::try_reserve_client() {
     return true;
 }
 
-void Broker::release_client() { _clients.fetch_sub(1, std::memory_order_relaxed); }
+void Broker::release_client() {
+    _clients.fetch_sub(1, std::memory_order_relaxed);
+}
 
 StatsSnapshot Broker::stats() const {
     StatsSnapshot total;
@@ -167,13 +169,59 @@ StatsSnapshot Broker::stats() const {
         total.connections += s.connections.load(std::memory_order_relaxed);
         total.clients += s.clients.load(std::memory_order_relaxed);
         total.sessions += s.sessions.load(std::memory_order_relaxed);
+        total.auth_failures += s.auth_failures.load(std::memory_order_relaxed);
     }
     return total;
 }
 
-uint64_t Broker::uptime_seconds() const { return (core::mono_now_ms() - _started_at_ms) / 1000; }
+void Broker::load_auth() {
+    const core::AuthConfig& auth = _settings.auth;
+    if (!auth.password_file.empty()) {
+        _passwords.store(core::PasswordFile::load(auth.password_file));
+    }
+    if (!auth.acl_file.empty()) {
+        _acl.store(core::AclFile::load(auth.acl_file));
+    }
+}
 
-std::vector<uint16_t> Broker::bound_ports() const { return _bound_ports; }
+bool Broker::reload_auth() {
+    // Each file is swapped in on its own: a broken ACL does not hold back a good password file.
+    const core::AuthConfig& auth = _settings.auth;
+    bool ok = true;
+    if (!auth.password_file.empty()) {
+        try {
+            auto passwords = core::PasswordFile::load(auth.password_file);
+            spdlog::info("reloaded {} users from {}", passwords->size(), auth.password_file);
+            _passwords.store(std::move(passwords));
+        } catch (const core::AuthFileError& error) {
+            spdlog::error("password file not reloaded, keeping the previous users: {}",
+                          error.what());
+            ok = false;
+        }
+    }
+    if (!auth.acl_file.empty()) {
+        try {
+            auto acl = core::AclFile::load(auth.acl_file);
+            spdlog::info("reloaded {} ACL rules from {}", acl->size(), auth.acl_file);
+            _acl.store(std::move(acl));
+        } catch (const core::AuthFileError& error) {
+            spdlog::error("ACL file not reloaded, keeping the previous rules: {}", error.what());
+            ok = false;
+        }
+    }
+    if (auth.password_file.empty() && auth.acl_file.empty()) {
+        spdlog::info("SIGHUP: no password or ACL file configured, nothing to reload");
+    }
+    return ok;
+}
+
+uint64_t Broker::uptime_seconds() const {
+    return (core::mono_now_ms() - _started_at_ms) / 1000;
+}
+
+std::vector<uint16_t> Broker::bound_ports() const {
+    return _bound_ports;
+}
 
 std::size_t Broker::publish(WorkerLoop& origin, const core::MessagePtr& message) {
     if (message->retain) {
@@ -220,9 +268,9 @@ bool Broker::retained_fits(const core::Message& message) const {
 void Broker::publish_will(WorkerLoop& origin, codec::Will&& will, uint64_t publisher_uid) {
     // Will Delay Interval is about the will, not the message; it does not travel.
     will.properties.will_delay_interval.reset();
-    publish(origin, make_message(std::move(will.topic), std::move(will.payload), will.qos,
-                                 will.retain, std::move(will.properties), publisher_uid,
-                                 origin.now()));
+    publish(origin,
+            make_message(std::move(will.topic), std::move(will.payload), will.qos, will.retain,
+                         std::move(will.properties), publisher_uid, origin.now()));
 }
 
 core::MessagePtr Broker::make_message(std::string topic, std::string payload, uint8_t qos,

@@ -8,14 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "codec/packets.hpp"
+#include "core/auth.hpp"
+#include "core/message.hpp"
 #include "core/retained_store.hpp"
 #include "core/settings.hpp"
 #include "core/subscription_tree.hpp"
 #include "router.hpp"
-#include "storage/store.hpp"
-#include "codec/packets.hpp"
-#include "core/message.hpp"
 #include "stats.hpp"
+#include "storage/store.hpp"
 
 namespace tern::net {
 
@@ -23,7 +24,7 @@ class WorkerLoop;
 class Listener;
 
 class Broker {
-public:
+  public:
     explicit Broker(core::BrokerSettings settings);
     ~Broker();
     Broker(const Broker&) = delete;
@@ -48,7 +49,9 @@ public:
     // The loop that owns the session of `client_id` (sessions are pinned by a hash of the id).
     uint32_t owner_loop(std::string_view client_id) const noexcept;
 
-    uint64_t next_session_uid() noexcept { return _next_uid.fetch_add(1, std::memory_order_relaxed); }
+    uint64_t next_session_uid() noexcept {
+        return _next_uid.fetch_add(1, std::memory_order_relaxed);
+    }
     // Counts a new connection against max_connections; false when the limit is reached.
     bool try_reserve_client();
     void release_client();
@@ -72,6 +75,19 @@ public:
     // Called by each loop once it has submitted its last storage batch during shutdown.
     void on_loop_flushed(WorkerLoop& loop);
 
+    // Loads auth.password_file and auth.acl_file (when set). Throws core::AuthFileError
+    // ("FILE:LINE: reason"). Called once before start().
+    void load_auth();
+    // SIGHUP: loads both files again and swaps them in; a file that fails to load keeps the
+    // rules in use (logged at error level). Returns false when something failed.
+    bool reload_auth();
+    // The rules in use (null when not configured). Thread-safe; the copy stays valid across
+    // a reload.
+    std::shared_ptr<const core::PasswordFile> passwords() const { return _passwords.load(); }
+    std::shared_ptr<const core::AclFile> acl() const { return _acl.load(); }
+    // Whether an ACL file is configured: delivery checks cost nothing without one.
+    bool acl_enabled() const noexcept { return !_settings.auth.acl_file.empty(); }
+
     // The durable store; null with durability "memory".
     storage::Store* store() noexcept { return _store.get(); }
 
@@ -83,7 +99,7 @@ public:
                                          uint64_t publisher_uid, core::MonoMillis now,
                                          std::optional<core::MonoMillis> expires_at = {});
 
-private:
+  private:
     // Whether a new retained message fits storage.max_retained_messages / _bytes.
     bool retained_fits(const core::Message& message) const;
 
@@ -106,6 +122,8 @@ private:
     std::atomic<uint32_t> _loops_flushed{0};
     std::unique_ptr<storage::Store> _store;
     core::MonoMillis _next_sys_publish = 0;
+    std::atomic<std::shared_ptr<const core::PasswordFile>> _passwords;
+    std::atomic<std::shared_ptr<const core::AclFile>> _acl;
 };
 
 }  // namespace tern::net

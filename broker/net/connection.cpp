@@ -153,8 +153,8 @@ void Connection::parse_frames(const char* data, std::size_t size, std::size_t& c
         }
         codec::FrameHeader header;
         codec::DecodeError error;
-        const auto status = codec::parse_fixed_header({bytes + consumed, size - consumed},
-                                                      max_size, header, error);
+        const auto status =
+            codec::parse_fixed_header({bytes + consumed, size - consumed}, max_size, header, error);
         if (status == codec::FrameStatus::NeedMore) {
             return;
         }
@@ -358,6 +358,13 @@ void Connection::check_timeouts(core::MonoMillis now) {
     if (_closing) {
         if (_close_after_write && now - _closing_since > kCloseFlushTimeoutMs) {
             finish_close();
+        }
+        return;
+    }
+    if (_refuse_at != 0) {
+        if (now >= _refuse_at) {
+            _refuse_at = 0;
+            reject_connect(_refuse_reason, _refuse_why);
         }
         return;
     }

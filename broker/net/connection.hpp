@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "ack_barrier.hpp"
 #include "codec/decoder.hpp"
 #include "codec/packets.hpp"
-#include "ack_barrier.hpp"
 #include "core/session.hpp"
 
 namespace tern::net {
@@ -24,7 +24,7 @@ struct SessionSlot;
 // closing; the object is deleted in the libuv close callback, never inside one of its own
 // callbacks. All methods run on the owning loop's thread.
 class Connection {
-public:
+  public:
     // Accepts a pending connection of `server`; null when the accept failed.
     static Connection* accept(WorkerLoop& loop, uv_stream_t* server);
     // Adopts a socket moved from another loop. `pending` holds bytes already read there.
@@ -73,7 +73,7 @@ public:
     uint32_t loop_slot = 0;  // index in the loop's connection list
     bool dirty = false;      // already queued for flush
 
-private:
+  private:
     Connection(WorkerLoop& loop, std::string peer);
     ~Connection();
 
@@ -102,6 +102,11 @@ private:
     bool reject_connect(codec::ReasonCode reason, std::string_view why);
     bool migrate_to(uint32_t loop, std::span<const uint8_t> raw_frame);
     bool validate_will(const codec::Connect& connect);
+    // Checks the credentials against the password file and the will topic against the ACL.
+    // False when the connection is refused: the CONNACK is sent about a second later (see
+    // refuse_later), so guessing passwords is slow.
+    bool authenticate(const codec::Connect& connect);
+    void refuse_later(codec::ReasonCode reason, std::string why);
     void take_over(SessionSlot& slot, bool clean_start);
     void attach_session(codec::Connect& connect, const std::string& assigned_id);
     void configure_session(core::Session& session, codec::Connect& connect);
@@ -138,13 +143,16 @@ private:
     bool _will_on_close = true;
     bool _handle_closed = false;
     bool _connack_sent = false;
-    bool _connect_expiry_zero = false;  // for [MQTT-3.14.2-2]
-    uint16_t _server_keep_alive = 0;    // announced when we override the client's keep alive
+    bool _connect_expiry_zero = false;   // for [MQTT-3.14.2-2]
+    uint16_t _server_keep_alive = 0;     // announced when we override the client's keep alive
     std::span<const uint8_t> _unparsed;  // bytes after the frame being handled (for migration)
     core::MonoMillis _closing_since = 0;
     uint32_t _keep_alive_ms = 0;
     core::MonoMillis _last_activity = 0;
     core::MonoMillis _accepted_at = 0;
+    core::MonoMillis _refuse_at = 0;  // when to send a delayed failure CONNACK (0 = none)
+    codec::ReasonCode _refuse_reason = codec::ReasonCode::Success;
+    std::string _refuse_why;
     std::vector<std::string> _topic_aliases;  // client → server aliases [MQTT-3.3.2-12]
     // Acknowledgements waiting for durable writes, oldest first (a vector: an empty std::deque
     // would cost ~600 bytes per idle connection).

@@ -24,7 +24,9 @@ void log_drop(core::Session& session, core::MonoMillis now, std::string_view why
                  session.dropped_messages());
 }
 
-State inflight_state(uint8_t qos) { return qos == 1 ? State::AwaitingPuback : State::AwaitingPubrec; }
+State inflight_state(uint8_t qos) {
+    return qos == 1 ? State::AwaitingPuback : State::AwaitingPubrec;
+}
 
 core::InflightMessage::State awaiting(uint8_t qos) {
     return qos == 1 ? core::InflightMessage::State::AwaitingPuback
@@ -51,8 +53,8 @@ void WorkerLoop::send_qos0_when_durable(uint64_t session_uid, uint64_t connectio
     });
 }
 
-void WorkerLoop::send_when_durable(uint64_t session_uid, uint64_t connection_id,
-                                   uint16_t packet_id, core::InflightMessage::State expected) {
+void WorkerLoop::send_when_durable(uint64_t session_uid, uint64_t connection_id, uint16_t packet_id,
+                                   core::InflightMessage::State expected) {
     if (SessionSlot* slot = find_session(session_uid)) {
         ++slot->deferred_sends;
     }
@@ -91,6 +93,15 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
     if (outgoing.message->expired(now)) {
         return;  // [MQTT-3.3.2-5]
     }
+    if (_broker.acl_enabled()) {
+        // Checked per message (live and retained) on the session's own loop: a subscription may
+        // be wider than what the session may read, and the rules may change on SIGHUP.
+        const auto acl = _broker.acl();
+        if (acl &&
+            !acl->can_receive(session.username, session.client_id(), outgoing.message->topic)) {
+            return;
+        }
+    }
     Connection* connection = slot->connection;
     const bool online = connection != nullptr && !connection->closing();
     const bool queue_qos0 = _broker.settings().limits.queue_qos0_offline;
@@ -119,10 +130,10 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
         }
         if (durable) {
             const core::OutgoingMessage& queued = session.queued_back();
-            _persistence.add(storage::WriteBatch::PutQueued{session.client_id(),
-                                                            Persistence::to_queued(
-                                                                queued, State::Queued, 0, now)},
-                             barrier);
+            _persistence.add(
+                storage::WriteBatch::PutQueued{
+                    session.client_id(), Persistence::to_queued(queued, State::Queued, 0, now)},
+                barrier);
         }
     };
     if (!online) {
@@ -188,8 +199,7 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
     connection->send_publish(outgoing, packet_id, false);
 }
 
-bool Connection::send_publish(const core::OutgoingMessage& outgoing, uint16_t packet_id,
-                              bool dup) {
+bool Connection::send_publish(const core::OutgoingMessage& outgoing, uint16_t packet_id, bool dup) {
     const core::Session& session = *_slot->session;
     PublishHeader header;
     header.version = _version;
@@ -228,13 +238,13 @@ void Connection::pump_queue() {
         if (deferring) {
             if (outgoing->store_seq != 0) {
                 if (outgoing->qos == 0) {
-                    persistence.add(storage::WriteBatch::EraseQueued{session.client_id(),
-                                                                     outgoing->store_seq});
+                    persistence.add(
+                        storage::WriteBatch::EraseQueued{session.client_id(), outgoing->store_seq});
                 } else {
                     persistence.add(storage::WriteBatch::PutQueued{
-                        session.client_id(), Persistence::to_queued(*outgoing,
-                                                                    inflight_state(outgoing->qos),
-                                                                    packet_id, now)});
+                        session.client_id(),
+                        Persistence::to_queued(*outgoing, inflight_state(outgoing->qos), packet_id,
+                                               now)});
                 }
             }
             if (outgoing->qos == 0) {

@@ -15,6 +15,8 @@ namespace tern::net {
 namespace {
 
 constexpr uint32_t kNeverExpires = 0xFFFFFFFF;
+// How long a CONNACK refusing credentials is held back: slows down password guessing.
+constexpr core::MonoMillis kAuthFailureDelayMs = 1000;
 
 // A client id the server assigns [MQTT-3.1.3-6]; chosen so that it hashes to `loop`, which saves
 // moving the connection to another loop.
@@ -22,8 +24,7 @@ std::string assign_client_id(const Broker& broker, uint32_t loop) {
     thread_local std::mt19937_64 random{std::random_device{}()};
     for (;;) {
         char text[32];
-        snprintf(text, sizeof(text), "tern-%016llx",
-                 static_cast<unsigned long long>(random()));
+        snprintf(text, sizeof(text), "tern-%016llx", static_cast<unsigned long long>(random()));
         if (broker.owner_loop(text) == loop) {
             return text;
         }
@@ -54,8 +55,7 @@ bool Connection::handle_connect(codec::Connect& connect, std::span<const uint8_t
     _version = connect.version;
     const core::BrokerSettings& settings = _loop.broker().settings();
 
-    if (connect.version == codec::ProtocolVersion::V5 &&
-        connect.properties.authentication_method) {
+    if (connect.version == codec::ProtocolVersion::V5 && connect.properties.authentication_method) {
         // No enhanced authentication method is configured [MQTT-4.12.0-1].
         return reject_connect(codec::ReasonCode::BadAuthenticationMethod,
                               "authentication method not supported");
@@ -84,11 +84,51 @@ bool Connection::handle_connect(codec::Connect& connect, std::span<const uint8_t
     if (owner != _loop.index()) {
         return migrate_to(owner, raw_frame);
     }
+    if (!authenticate(connect)) {
+        return false;
+    }
     if (!_loop.broker().try_reserve_client()) {
         return reject_connect(codec::ReasonCode::ServerBusy, "too many connections");
     }
     attach_session(connect, assigned_id);
     return !_closing;
+}
+
+bool Connection::authenticate(const codec::Connect& connect) {
+    const Broker& broker = _loop.broker();
+    const auto passwords = broker.passwords();
+    // The password is never logged; the user name and client id are.
+    const auto refuse = [&](codec::ReasonCode reason, std::string why) {
+        LoopStats::add(_loop.stats().auth_failures, 1);
+        spdlog::warn("client {} ({}), user '{}': authentication failed: {}", connect.client_id,
+                     _peer, connect.username.value_or(""), why);
+        refuse_later(reason, std::move(why));
+        return false;
+    };
+    if (connect.username) {
+        if (passwords &&
+            (!connect.password || !passwords->verify(*connect.username, *connect.password))) {
+            // [MQTT-3.1.4-2]: the server may refuse a client that fails authentication.
+            return refuse(codec::ReasonCode::BadUserNameOrPassword, "bad user name or password");
+        }
+    } else if (!broker.settings().auth.allow_anonymous) {
+        return refuse(codec::ReasonCode::NotAuthorized, "anonymous access not allowed");
+    }
+    if (connect.will && broker.acl_enabled()) {
+        const auto acl = broker.acl();
+        if (acl && !acl->can_publish(connect.username, connect.client_id, connect.will->topic)) {
+            return refuse(codec::ReasonCode::NotAuthorized, "will topic not authorized");
+        }
+    }
+    return true;
+}
+
+void Connection::refuse_later(codec::ReasonCode reason, std::string why) {
+    // Nothing more is read; the loop's tick sends the CONNACK and closes (check_timeouts).
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&_handle));
+    _refuse_at = _loop.now() + kAuthFailureDelayMs;
+    _refuse_reason = reason;
+    _refuse_why = std::move(why);
 }
 
 bool Connection::validate_will(const codec::Connect& connect) {
@@ -130,14 +170,13 @@ bool Connection::migrate_to(uint32_t loop, std::span<const uint8_t> raw_frame) {
     _migrating = true;
     _will_on_close = false;
     close("moved to worker " + std::to_string(loop));
-    _loop.broker().loop(loop).post(
-        [copy, carried = std::move(carried), peer = _peer,
-         accepted = _accepted_at](WorkerLoop& target) mutable {
-            Connection* moved = Connection::adopt(target, copy, std::move(carried), peer, accepted);
-            if (moved != nullptr) {
-                moved->start();
-            }
-        });
+    _loop.broker().loop(loop).post([copy, carried = std::move(carried), peer = _peer,
+                                    accepted = _accepted_at](WorkerLoop& target) mutable {
+        Connection* moved = Connection::adopt(target, copy, std::move(carried), peer, accepted);
+        if (moved != nullptr) {
+            moved->start();
+        }
+    });
     return false;
 }
 
@@ -207,6 +246,7 @@ void Connection::configure_session(core::Session& session, codec::Connect& conne
     const core::BrokerSettings& settings = _loop.broker().settings();
     const codec::Properties& props = connect.properties;
     session.version = connect.version;
+    session.username = connect.username;
     session.client_receive_maximum = props.receive_maximum.value_or(65535);
     session.client_maximum_packet_size = props.maximum_packet_size.value_or(0);
     session.request_problem_information = props.request_problem_information.value_or(1) != 0;

@@ -16,8 +16,7 @@ bool Connection::problem_information_allowed() const noexcept {
     return _slot != nullptr && _slot->session->request_problem_information;
 }
 
-void Connection::ack_publish(codec::PacketType type, uint16_t packet_id,
-                             codec::ReasonCode reason) {
+void Connection::ack_publish(codec::PacketType type, uint16_t packet_id, codec::ReasonCode reason) {
     send_ordered_ack(make_publish_ack(type, packet_id, reason), nullptr);
 }
 
@@ -99,6 +98,23 @@ bool Connection::handle_publish(codec::Publish& publish) {
         }
         return true;
     }
+    if (_loop.broker().acl_enabled()) {
+        const auto acl = _loop.broker().acl();
+        if (acl && !acl->can_publish(session.username, session.client_id(), publish.topic)) {
+            // Not authorized: MQTT 5 says so in the acknowledgement [MQTT-3.4.2-1]; MQTT 3.1.1
+            // has no way to, so the message is acknowledged normally and dropped.
+            LoopStats::add(_loop.stats().publish_dropped, 1);
+            spdlog::debug("client {} ({}): PUBLISH to '{}' not authorized", session.client_id(),
+                          _peer, publish.topic);
+            if (publish.qos > 0) {
+                ack_publish(ack_type, publish.packet_id,
+                            _version == codec::ProtocolVersion::V5
+                                ? codec::ReasonCode::NotAuthorized
+                                : codec::ReasonCode::Success);
+            }
+            return true;
+        }
+    }
     if (publish.properties.payload_format_indicator.value_or(0) == 1 &&
         !codec::is_valid_mqtt_utf8(publish.payload)) {
         // A payload declared UTF-8 that is not [MQTT-3.3.2-4]: refused with 0x99.
@@ -116,7 +132,9 @@ bool Connection::handle_publish(codec::Publish& publish) {
             ack_publish(ack_type, publish.packet_id, codec::ReasonCode::Success);
             return true;
         }
-        if (session.incoming_qos2_pending() > settings.limits.receive_maximum) {
+        // Only MQTT 5 clients learn our Receive Maximum (CONNACK); 3.1.1 ones are not held to it.
+        if (_version == codec::ProtocolVersion::V5 &&
+            session.incoming_qos2_pending() > settings.limits.receive_maximum) {
             // More unacknowledged QoS 2 PUBLISHes than our Receive Maximum [MQTT-3.3.4-9].
             return protocol_error(codec::ReasonCode::ReceiveMaximumExceeded,
                                   "receive maximum exceeded");
@@ -161,9 +179,9 @@ bool Connection::handle_publish(codec::Publish& publish) {
     }
     if (publish.qos > 0) {
         // MQTT 5 tells the publisher when nobody was subscribed (0x10).
-        codec::Ack ack = make_publish_ack(ack_type, publish.packet_id,
-                                          receivers == 0 ? codec::ReasonCode::NoMatchingSubscribers
-                                                         : codec::ReasonCode::Success);
+        codec::Ack ack = make_publish_ack(
+            ack_type, publish.packet_id,
+            receivers == 0 ? codec::ReasonCode::NoMatchingSubscribers : codec::ReasonCode::Success);
         if (barrier) {
             barrier->set_ack(std::move(ack));
             send_ordered_ack({}, barrier);

@@ -30,6 +30,9 @@ bool Connection::handle_subscribe(codec::Subscribe& subscribe) {
         }
         subscription_id = subscribe.properties.subscription_identifiers.front();
     }
+    // Null without an ACL file: then every filter is allowed.
+    const std::shared_ptr<const core::AclFile> acl =
+        _loop.broker().acl_enabled() ? _loop.broker().acl() : nullptr;
     codec::Suback suback;
     suback.packet_id = subscribe.packet_id;  // [MQTT-3.8.4-2]
     std::vector<std::pair<std::string, core::SubscriptionOptions>> send_retained_for;
@@ -53,6 +56,10 @@ bool Connection::handle_subscribe(codec::Subscribe& subscribe) {
             return protocol_error(codec::ReasonCode::ProtocolError, "no local on shared filter");
         } else if (has_wildcard(plain) && !settings.wildcard_subscriptions) {
             code = codec::ReasonCode::WildcardSubscriptionsNotSupported;
+        } else if (acl &&
+                   !acl->can_subscribe(session.username, session.client_id(), entry.filter)) {
+            // 3.1.1 reports it as the generic failure 0x80 below.
+            code = codec::ReasonCode::NotAuthorized;
         } else if (settings.limits.max_subscriptions_per_client != 0 &&
                    session.subscriptions.size() >= settings.limits.max_subscriptions_per_client &&
                    !session.subscriptions.contains(entry.filter)) {
@@ -137,9 +144,8 @@ bool Connection::handle_unsubscribe(const codec::Unsubscribe& unsubscribe) {
             _loop.broker().subscriptions().unsubscribe(session.key(), filter);
         }
         if (_version == codec::ProtocolVersion::V5) {
-            unsuback.reason_codes.push_back(
-                static_cast<uint8_t>(existed ? codec::ReasonCode::Success
-                                             : codec::ReasonCode::NoSubscriptionExisted));
+            unsuback.reason_codes.push_back(static_cast<uint8_t>(
+                existed ? codec::ReasonCode::Success : codec::ReasonCode::NoSubscriptionExisted));
         }
     }
     AckBarrierPtr barrier;

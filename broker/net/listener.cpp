@@ -20,10 +20,8 @@ void Listener::open() {
     const std::string where = _settings.address + ":" + std::to_string(_settings.port);
     sockaddr_storage address{};
     std::string host = _settings.address == "localhost" ? "127.0.0.1" : _settings.address;
-    if (uv_ip4_addr(host.c_str(), _settings.port, reinterpret_cast<sockaddr_in*>(&address)) !=
-            0 &&
-        uv_ip6_addr(host.c_str(), _settings.port, reinterpret_cast<sockaddr_in6*>(&address)) !=
-            0) {
+    if (uv_ip4_addr(host.c_str(), _settings.port, reinterpret_cast<sockaddr_in*>(&address)) != 0 &&
+        uv_ip6_addr(host.c_str(), _settings.port, reinterpret_cast<sockaddr_in6*>(&address)) != 0) {
         throw std::runtime_error("cannot listen on " + where + ": not an IP address");
     }
     uv_tcp_init(_loop.uv(), &_handle);
@@ -39,9 +37,9 @@ void Listener::open() {
     sockaddr_storage bound{};
     int length = sizeof(bound);
     uv_tcp_getsockname(&_handle, reinterpret_cast<sockaddr*>(&bound), &length);
-    _bound_port = ntohs(bound.ss_family == AF_INET6
-                            ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    _bound_port =
+        ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                          : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
 }
 
 void Listener::close() {

@@ -13,7 +13,7 @@ namespace tern::net {
 class WorkerLoop;
 
 class Listener {
-public:
+  public:
     Listener(WorkerLoop& loop, core::ListenerSettings settings);
     ~Listener();
     Listener(const Listener&) = delete;
@@ -25,7 +25,7 @@ public:
     void close();
     uint16_t bound_port() const noexcept { return _bound_port; }
 
-private:
+  private:
     static void on_connection(uv_stream_t* server, int status) noexcept;
 
     WorkerLoop& _loop;

@@ -8,11 +8,11 @@ namespace tern::net {
 class Broker;
 
 class LocalRouter final : public Router {
-public:
+  public:
     explicit LocalRouter(Broker& broker) : _broker(broker) {}
     std::size_t route(WorkerLoop& origin, const core::MessagePtr& message) override;
 
-private:
+  private:
     Broker& _broker;
 };
 

@@ -60,9 +60,9 @@ bool Connection::handle_frame(const codec::FrameHeader& header, std::span<const 
             return handle_auth(std::get<codec::Auth>(packet));
         default:
             // CONNACK, SUBACK, UNSUBACK and PINGRESP only travel from server to client.
-            return protocol_error(codec::ReasonCode::ProtocolError,
-                                  std::string(codec::packet_type_name(type)) +
-                                      " is not sent by clients");
+            return protocol_error(
+                codec::ReasonCode::ProtocolError,
+                std::string(codec::packet_type_name(type)) + " is not sent by clients");
     }
 }
 

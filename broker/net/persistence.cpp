@@ -140,8 +140,8 @@ core::MessagePtr Persistence::from_record(storage::MessageRecord&& record, core:
 }
 
 storage::QueuedRecord Persistence::to_queued(const core::OutgoingMessage& outgoing,
-                                             storage::QueuedRecord::State state,
-                                             uint16_t packet_id, core::MonoMillis now) {
+                                             storage::QueuedRecord::State state, uint16_t packet_id,
+                                             core::MonoMillis now) {
     storage::QueuedRecord record;
     record.seq = outgoing.store_seq;
     record.qos = outgoing.qos;

@@ -16,7 +16,7 @@ namespace tern::net {
 class WorkerLoop;
 
 class Persistence {
-public:
+  public:
     Persistence(WorkerLoop& loop, storage::Store* store) : _loop(loop), _store(store) {}
 
     bool enabled() const noexcept { return _store != nullptr; }
@@ -45,7 +45,7 @@ public:
                                            storage::QueuedRecord::State state, uint16_t packet_id,
                                            core::MonoMillis now);
 
-private:
+  private:
     WorkerLoop& _loop;
     storage::Store* _store;
     storage::WriteBatch _batch;

@@ -36,9 +36,8 @@ uint32_t remaining_length(const core::Message& message, const PublishHeader& hea
 }  // namespace
 
 std::size_t publish_packet_size(const core::Message& message, const PublishHeader& header) {
-    const uint32_t props = header.version == codec::ProtocolVersion::V5
-                               ? properties_length(message, header)
-                               : 0;
+    const uint32_t props =
+        header.version == codec::ProtocolVersion::V5 ? properties_length(message, header) : 0;
     const uint32_t remaining = remaining_length(message, header, props);
     return 1 + codec::varint_size(remaining) + remaining;
 }

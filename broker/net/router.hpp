@@ -13,7 +13,7 @@ class WorkerLoop;
 // implementations must not block. The local router matches the subscription tree and hands each
 // receiver to its owning loop; a cluster router would also forward to other nodes.
 class Router {
-public:
+  public:
     virtual ~Router() = default;
     // Returns how many sessions the message was handed to on this node.
     virtual std::size_t route(WorkerLoop& origin, const core::MessagePtr& message) = 0;

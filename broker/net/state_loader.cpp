@@ -12,7 +12,7 @@ namespace tern::net {
 namespace {
 
 class StateLoader final : public storage::LoadVisitor {
-public:
+  public:
     explicit StateLoader(Broker& broker) : _broker(broker), _now(core::mono_now_ms()) {}
 
     void retained(storage::MessageRecord&& record) override {
@@ -104,7 +104,7 @@ public:
         }
     }
 
-private:
+  private:
     Broker& _broker;
     core::MonoMillis _now;
     std::unordered_map<std::string, SessionSlot*> _slots;

@@ -14,9 +14,10 @@ struct LoopStats {
     std::atomic<uint64_t> bytes_sent{0};
     std::atomic<uint64_t> publish_dropped{0};
     std::atomic<uint64_t> retained_refused{0};  // retained messages over the retained limits
-    std::atomic<uint64_t> connections{0};  // sockets open on this loop
-    std::atomic<uint64_t> clients{0};      // connected (CONNACK sent) clients on this loop
-    std::atomic<uint64_t> sessions{0};     // sessions owned by this loop, online or not
+    std::atomic<uint64_t> connections{0};       // sockets open on this loop
+    std::atomic<uint64_t> clients{0};           // connected (CONNACK sent) clients on this loop
+    std::atomic<uint64_t> sessions{0};          // sessions owned by this loop, online or not
+    std::atomic<uint64_t> auth_failures{0};     // CONNECTs refused for credentials or ACL
 
     static void add(std::atomic<uint64_t>& counter, uint64_t value) noexcept {
         counter.store(counter.load(std::memory_order_relaxed) + value, std::memory_order_relaxed);
@@ -37,6 +38,7 @@ struct StatsSnapshot {
     uint64_t connections = 0;
     uint64_t clients = 0;
     uint64_t sessions = 0;
+    uint64_t auth_failures = 0;
 };
 
 }  // namespace tern::net

@@ -21,6 +21,7 @@ void publish_sys_topics(Broker& broker, WorkerLoop& loop) {
         {"$SYS/broker/uptime", std::to_string(broker.uptime_seconds()) + " seconds"},
         {"$SYS/broker/clients/connected", std::to_string(stats.clients)},
         {"$SYS/broker/clients/total", std::to_string(stats.sessions)},
+        {"$SYS/broker/clients/auth_failures", std::to_string(stats.auth_failures)},
         {"$SYS/broker/messages/received", std::to_string(stats.messages_received)},
         {"$SYS/broker/messages/sent", std::to_string(stats.messages_sent)},
         {"$SYS/broker/messages/dropped", std::to_string(stats.publish_dropped)},

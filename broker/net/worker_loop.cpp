@@ -16,8 +16,7 @@ constexpr uint64_t kTickIntervalMs = 250;
 }  // namespace
 
 WorkerLoop::WorkerLoop(Broker& broker, uint32_t index)
-    : _broker(broker), _index(index), _read_buffer(kReadBufferSize),
-      _persistence(*this, nullptr) {
+    : _broker(broker), _index(index), _read_buffer(kReadBufferSize), _persistence(*this, nullptr) {
     uv_loop_init(&_loop);
     _loop.data = this;
     uv_async_init(&_loop, &_async, &WorkerLoop::on_async);
@@ -35,7 +34,8 @@ WorkerLoop::~WorkerLoop() {
 
 void WorkerLoop::start(Task on_start) {
     _outbox.assign(_broker.loop_count(), {});
-    _thread = std::thread([this, on_start = std::move(on_start)]() mutable { run(std::move(on_start)); });
+    _thread =
+        std::thread([this, on_start = std::move(on_start)]() mutable { run(std::move(on_start)); });
 }
 
 void WorkerLoop::run(Task on_start) {
@@ -103,7 +103,9 @@ uv_buf_t WorkerLoop::read_buffer() noexcept {
     return uv_buf_init(_read_buffer.data(), static_cast<unsigned>(_read_buffer.size()));
 }
 
-core::MonoMillis WorkerLoop::now() noexcept { return uv_now(&_loop); }
+core::MonoMillis WorkerLoop::now() noexcept {
+    return uv_now(&_loop);
+}
 
 void WorkerLoop::add_connection(Connection* connection) {
     _connections_by_id.emplace(connection->id(), connection);

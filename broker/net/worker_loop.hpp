@@ -50,7 +50,7 @@ struct StringHash {
 
 // Threading: every method is for the loop's own thread unless it says "thread-safe".
 class WorkerLoop {
-public:
+  public:
     using Task = std::function<void(WorkerLoop&)>;
 
     WorkerLoop(Broker& broker, uint32_t index);
@@ -129,7 +129,7 @@ public:
     // Cached steady-clock milliseconds, refreshed every iteration.
     core::MonoMillis now() noexcept;
 
-private:
+  private:
     static void on_async(uv_async_t* handle) noexcept;
     static void on_check(uv_check_t* handle) noexcept;
     static void on_tick(uv_timer_t* handle) noexcept;

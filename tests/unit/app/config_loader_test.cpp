@@ -130,6 +130,11 @@ data_dir = "/var/lib/tern"
 durability = "sync"
 max_retained_messages = 1000000000
 max_retained_bytes = 7
+
+[auth]
+allow_anonymous = false
+password_file = "/etc/tern/passwd"
+acl_file = "/etc/tern/acl"
 )";
 
 }  // namespace
@@ -185,6 +190,40 @@ TEST_CASE("every key is read into its field") {
     CHECK(loaded.storage.durability == "sync");
     CHECK(loaded.storage.max_retained_messages == 1'000'000'000);
     CHECK(loaded.storage.max_retained_bytes == 7);
+    CHECK_FALSE(loaded.auth.allow_anonymous);
+    CHECK(loaded.auth.allow_anonymous_set);
+    CHECK(loaded.auth.password_file == "/etc/tern/passwd");
+    CHECK(loaded.auth.acl_file == "/etc/tern/acl");
+}
+
+TEST_CASE("anonymous access on a non-loopback listener must be allowed explicitly") {
+    using tern::app::check_anonymous_access;
+    const std::string open_listener = "[[listeners]]\naddress = \"0.0.0.0\"\nport = 1883\n";
+    const BrokerSettings implicit = load_config_string(open_listener, "t.toml");
+    CHECK(implicit.auth.allow_anonymous);
+    CHECK_FALSE(implicit.auth.allow_anonymous_set);
+    try {
+        check_anonymous_access(implicit, "t.toml");
+        FAIL("expected a ConfigError");
+    } catch (const ConfigError& error) {
+        CHECK(std::string(error.what()) ==
+              "t.toml: auth.allow_anonymous: anonymous access on a non-loopback listener "
+              "0.0.0.0:1883 must be allowed explicitly (set allow_anonymous = true or configure a "
+              "password_file)");
+    }
+    CHECK_NOTHROW(check_anonymous_access(
+        load_config_string(open_listener + "[auth]\nallow_anonymous = true\n", "t.toml"),
+        "t.toml"));
+    const BrokerSettings with_passwords =
+        load_config_string(open_listener + "[auth]\npassword_file = \"p\"\n", "t.toml");
+    CHECK_FALSE(with_passwords.auth.allow_anonymous);
+    CHECK_NOTHROW(check_anonymous_access(with_passwords, "t.toml"));
+    for (const char* address : {"127.0.0.1", "127.8.9.10", "::1", "localhost"}) {
+        CHECK_NOTHROW(check_anonymous_access(
+            load_config_string("[[listeners]]\naddress = \"" + std::string(address) + "\"\n",
+                               "t.toml"),
+            "t.toml"));
+    }
 }
 
 TEST_CASE("keys that are absent keep their defaults") {
@@ -221,7 +260,7 @@ TEST_CASE("configs/tern.toml sets every known key explicitly") {
     content << file.rdbuf();
     const std::string text = content.str();
     const std::vector<std::string> keys = tern::app::known_config_keys();
-    CHECK(keys.size() == 33);
+    CHECK(keys.size() == 36);
     for (const std::string& key : keys) {
         const std::string section = key.substr(0, key.find('.'));
         const std::string bare = key.substr(key.find('.') + 1);
