@@ -33,6 +33,11 @@ Broker::Broker(core::BrokerSettings settings) : _settings(std::move(settings)) {
 Broker::~Broker() {
     request_stop();
     wait();
+    // After a failed start() the loops never ran: close their handles while the listeners they
+    // point at still exist.
+    for (auto& loop : _loops) {
+        loop->close_unstarted();
+    }
 }
 
 void Broker::open_storage() {

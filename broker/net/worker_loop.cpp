@@ -30,9 +30,30 @@ WorkerLoop::WorkerLoop(Broker& broker, uint32_t index)
 
 WorkerLoop::~WorkerLoop() {
     join();
+    close_unstarted();
+}
+
+void WorkerLoop::close_unstarted() {
+    if (_started || _closed) {
+        return;
+    }
+    // The broker failed to start (a listener or the database): the loop never ran, so close its
+    // handles here and let libuv release what it allocated.
+    _closed = true;
+    uv_walk(
+        &_loop,
+        [](uv_handle_t* handle, void*) {
+            if (!uv_is_closing(handle)) {
+                uv_close(handle, nullptr);
+            }
+        },
+        nullptr);
+    uv_run(&_loop, UV_RUN_DEFAULT);
+    uv_loop_close(&_loop);
 }
 
 void WorkerLoop::start(Task on_start) {
+    _started = true;
     _outbox.assign(_broker.loop_count(), {});
     _thread =
         std::thread([this, on_start = std::move(on_start)]() mutable { run(std::move(on_start)); });

@@ -63,6 +63,9 @@ class WorkerLoop {
     // Thread-safe. Asks the loop to close everything and end; join() waits for it.
     void stop();
     void join();
+    // For a loop whose thread never started: closes its handles (listeners included) and the
+    // libuv loop. Idempotent; a no-op for a loop that ran.
+    void close_unstarted();
 
     // Thread-safe: runs `task` on this loop soon.
     void post(Task task);
@@ -148,6 +151,8 @@ class WorkerLoop {
     uv_timer_t _tick{};
     std::thread _thread;
     bool _stopping = false;
+    bool _started = false;
+    bool _closed = false;
     LoopStats _stats;
 
     std::mutex _inbox_mutex;

@@ -43,14 +43,9 @@ ToolConnection::ToolConnection(ConnectionPlan plan) : _plan(std::move(plan)) {
     mqtt::create_options create(_plan.mqtt_version >= 5 ? MQTTVERSION_5 : MQTTVERSION_DEFAULT);
     _client =
         std::make_unique<mqtt::async_client>(_plan.server_uri, _plan.client_id, create, nullptr);
-    if (is_tls(_plan.endpoint.transport)) {
-        mqtt::ssl_options ssl = _plan.options.get_ssl_options();
-        ssl.set_error_handler([this](const std::string& message) {
-            std::lock_guard lock(_mutex);
-            _tls_error = message;
-        });
-        _plan.options.set_ssl(ssl);
-    }
+    // No ssl_options error handler: Paho C++ 1.2 calls it through a pointer to a copy of the
+    // options that has gone out of scope by then (AddressSanitizer: stack-use-after-scope).
+    // A failed handshake is explained by probe_tls() instead.
     _client->set_disconnected_handler([this](const mqtt::properties&, mqtt::ReasonCode code) {
         std::lock_guard lock(_mutex);
         _server_disconnect = "broker sent DISCONNECT: " + describe_reason_code(code);
