@@ -1,5 +1,6 @@
-"""tern-bench end to end: short runs against Debian's mosquitto on a free port, and against
-tern-bench's own --sink. Exact counts wherever the closed loop makes them exact."""
+"""tern-bench end to end: short runs against Debian's mosquitto and against tern (when TERN_BIN
+is set) on free ports, and against tern-bench's own --sink. Exact counts wherever the closed
+loop makes them exact."""
 import json
 import os
 import shutil
@@ -43,18 +44,28 @@ def wait_for_port(port, process, timeout=10):
     raise RuntimeError(f"nothing listens on {port}")
 
 
-@pytest.fixture(scope="module")
-def mosquitto(tmp_path_factory):
-    """Debian's mosquitto with queues deep enough that a closed loop never overflows them."""
-    workdir = tmp_path_factory.mktemp("mosquitto")
+BROKERS = ["mosquitto"] + (["tern"] if os.environ.get("TERN_BIN") else [])
+
+
+@pytest.fixture(scope="module", params=BROKERS)
+def broker(request, tmp_path_factory):
+    """Debian's mosquitto or tern, with queues deep enough that a closed loop never overflows."""
+    workdir = tmp_path_factory.mktemp(request.param)
     port = free_port()
-    config = workdir / "mosquitto.conf"
-    config.write_text(f"listener {port} {HOST}\nallow_anonymous true\npersistence false\n"
-                      "max_queued_messages 100000\nmax_inflight_messages 100\n")
-    binary = os.environ.get("MOSQUITTO") or shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    with open(workdir / "mosquitto.log", "w") as log:
-        process = subprocess.Popen([binary, "-c", str(config)], stdout=log,
-                                   stderr=subprocess.STDOUT)
+    if request.param == "mosquitto":
+        config = workdir / "mosquitto.conf"
+        config.write_text(f"listener {port} {HOST}\nallow_anonymous true\npersistence false\n"
+                          "max_queued_messages 100000\nmax_inflight_messages 100\n")
+        binary = os.environ.get("MOSQUITTO") or shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        command = [binary, "-c", str(config)]
+    else:
+        config = workdir / "tern.toml"
+        config.write_text(f'[broker]\nsys_interval = 0\n[[listeners]]\naddress = "{HOST}"\n'
+                          f"port = {port}\n[limits]\nmax_queued_messages = 100000\n"
+                          f'[storage]\ndurability = "memory"\ndata_dir = "{workdir}/data"\n')
+        command = [os.environ["TERN_BIN"], "-c", str(config)]
+    with open(workdir / "broker.log", "w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, process)
         yield {"port": port, "pid": process.pid}
@@ -90,8 +101,8 @@ def assert_exact_delivery(report):
 
 
 @pytest.mark.parametrize("qos", [0, 1])
-def test_pairs_closed_loop_delivers_everything_once_in_order(mosquitto, qos):
-    code, report, _, stderr = run_bench("--port", mosquitto["port"], "--scenario", "pairs",
+def test_pairs_closed_loop_delivers_everything_once_in_order(broker, qos):
+    code, report, _, stderr = run_bench("--port", broker["port"], "--scenario", "pairs",
                                         "--pairs", 4, "--qos", qos, "--duration", 1)
     assert code == 0, stderr
     assert_exact_delivery(report)
@@ -102,8 +113,8 @@ def test_pairs_closed_loop_delivers_everything_once_in_order(mosquitto, qos):
         <= report["latency_us"]["max"]
 
 
-def test_qos2_mqtt5_completes_every_exchange(mosquitto):
-    code, report, _, stderr = run_bench("--port", mosquitto["port"], "--pairs", 2, "--qos", 2,
+def test_qos2_mqtt5_completes_every_exchange(broker):
+    code, report, _, stderr = run_bench("--port", broker["port"], "--pairs", 2, "--qos", 2,
                                         "-V", 5, "--duration", 1)
     assert code == 0, stderr
     assert_exact_delivery(report)
@@ -111,23 +122,23 @@ def test_qos2_mqtt5_completes_every_exchange(mosquitto):
     assert report["acked"] == report["sent"]
 
 
-def test_fan_in_and_fan_out_count_every_delivery(mosquitto):
-    code, report, _, stderr = run_bench("--port", mosquitto["port"], "--scenario", "fan-in",
+def test_fan_in_and_fan_out_count_every_delivery(broker):
+    code, report, _, stderr = run_bench("--port", broker["port"], "--scenario", "fan-in",
                                         "--publishers", 3, "--qos", 1, "--window", 100,
                                         "--duration", 1)
     assert code == 0, stderr
     assert_exact_delivery(report)
     assert (report["publishers"], report["subscribers"]) == (3, 1)
-    code, report, _, stderr = run_bench("--port", mosquitto["port"], "--scenario", "fan-out",
+    code, report, _, stderr = run_bench("--port", broker["port"], "--scenario", "fan-out",
                                         "--subscribers", 5, "--window", 100, "--duration", 1)
     assert code == 0, stderr
     assert_exact_delivery(report)
     assert report["received"] == 5 * report["sent"]
 
 
-def test_json_is_the_last_stdout_line_after_the_table(mosquitto):
-    code, report, stdout, stderr = run_bench("--port", mosquitto["port"], "--pairs", 1,
-                                             "--duration", 1, "--pid", mosquitto["pid"])
+def test_json_is_the_last_stdout_line_after_the_table(broker):
+    code, report, stdout, stderr = run_bench("--port", broker["port"], "--pairs", 1,
+                                             "--duration", 1, "--pid", broker["pid"])
     assert code == 0, stderr
     assert stdout.startswith("tern-bench pairs")
     assert "[" in stderr and "running" in stderr  # the progress line
@@ -135,14 +146,14 @@ def test_json_is_the_last_stdout_line_after_the_table(mosquitto):
                 "reordered", "bench_cpu_s", "broker_cpu_s", "broker_peak_rss_kb"):
         assert key in report
     assert set(report["latency_us"]) == {"p50", "p90", "p99", "p99_9", "max", "mean"}
-    assert report["broker_pid"] == mosquitto["pid"]
+    assert report["broker_pid"] == broker["pid"]
     assert report["broker_cpu_s"] >= 0
     assert report["broker_peak_rss_kb"] > 0
     assert report["rate_sent"] > 0
 
 
-def test_latency_scenario_holds_the_rate(mosquitto):
-    code, report, _, stderr = run_bench("--port", mosquitto["port"], "--scenario", "latency",
+def test_latency_scenario_holds_the_rate(broker):
+    code, report, _, stderr = run_bench("--port", broker["port"], "--scenario", "latency",
                                         "--pairs", 2, "--rate", 400, "--duration", 1)
     assert code == 0, stderr
     assert_exact_delivery(report)
@@ -151,10 +162,10 @@ def test_latency_scenario_holds_the_rate(mosquitto):
     assert report["rate_limit"] == 400
 
 
-def test_idle_connections_answer_keepalive(mosquitto):
-    code, report, _, stderr = run_bench("--port", mosquitto["port"], "--scenario", "idle",
+def test_idle_connections_answer_keepalive(broker):
+    code, report, _, stderr = run_bench("--port", broker["port"], "--scenario", "idle",
                                         "--connections", 40, "--keepalive", 1, "--duration", 2.5,
-                                        "--pid", mosquitto["pid"])
+                                        "--pid", broker["pid"])
     assert code == 0, stderr
     assert report["ready"] == 40
     assert report["connect_failures"] == 0
