@@ -287,7 +287,8 @@ namespace {
 // pattern does not apply to the client.
 std::optional<std::string> substitute(std::string_view pattern, bool allowing,
                                       const std::optional<std::string>& username,
-                                      std::string_view client_id) {
+                                      std::string_view client_id, bool& widened) {
+    widened = false;
     std::string out;
     out.reserve(pattern.size() + client_id.size());
     for (std::size_t i = 0; i < pattern.size(); ++i) {
@@ -303,9 +304,13 @@ std::optional<std::string> substitute(std::string_view pattern, bool allowing,
         }
         const std::string_view value = is_user ? std::string_view(*username) : client_id;
         // A '+', '#' or '/' in the value would let an allowing pattern reach other clients'
-        // topics; a denying one may stay wider than meant, which errs on the safe side.
-        if (allowing && value.find_first_of("+#/") != std::string_view::npos) {
-            return std::nullopt;
+        // topics, so it does not apply; a denying one then denies everything (its filter may
+        // not even be valid, and erring on the safe side keeps every check consistent).
+        if (value.find_first_of("+#/") != std::string_view::npos) {
+            widened = true;
+            if (allowing) {
+                return std::nullopt;
+            }
         }
         out += value;
     }
@@ -358,8 +363,12 @@ bool AclFile::decide(const std::optional<std::string>& username, std::string_vie
             }
             continue;
         }
+        bool widened = false;
         const std::optional<std::string> filter =
-            substitute(rule.filter, rule.access != AclAccess::Deny, username, client_id);
+            substitute(rule.filter, rule.access != AclAccess::Deny, username, client_id, widened);
+        if (filter && widened) {
+            return false;  // a denying pattern with a wildcard identity: deny everything
+        }
         if (filter && !judge(rule, *filter)) {
             return false;
         }

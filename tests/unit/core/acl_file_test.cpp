@@ -459,3 +459,17 @@ TEST_CASE("filters_overlap and filter_covers agree with topic_matches over all s
     CHECK(covers > filters.size());
     CHECK(overlaps < filters.size() * filters.size());
 }
+
+TEST_CASE("a deny pattern whose substituted identity holds a wildcard or slash denies everything") {
+    const auto acl = AclFile::parse("pattern deny %c/%u/\npattern readwrite #\n", "acl.conf");
+    const std::optional<std::string> hash_user = std::string("#");
+    // The identity would widen the deny filter past what it names: every check refuses, and
+    // subscribing and receiving agree (found by tern_fuzz_acl).
+    CHECK_FALSE(acl->can_receive(hash_user, "+", "a"));
+    CHECK_FALSE(acl->can_subscribe(hash_user, "+", "a"));
+    CHECK_FALSE(acl->can_publish(hash_user, "+", "a"));
+    CHECK_FALSE(acl->can_receive(std::string("u"), "a/b", "x"));
+    // An ordinary identity only meets the deny rule on its own topics.
+    CHECK(acl->can_receive(std::string("u"), "c", "a"));
+    CHECK_FALSE(acl->can_receive(std::string("u"), "c", "c/u/"));
+}
