@@ -51,7 +51,12 @@ struct SessionRecord {
 
 // A message queued for, or in flight to, one session. `seq` orders a session's entries.
 struct QueuedRecord {
-    enum class State : uint8_t { Queued = 0, AwaitingPuback = 1, AwaitingPubrec = 2, AwaitingPubcomp = 3 };
+    enum class State : uint8_t {
+        Queued = 0,
+        AwaitingPuback = 1,
+        AwaitingPubrec = 2,
+        AwaitingPubcomp = 3
+    };
     uint64_t seq = 0;
     uint8_t qos = 0;
     bool retain = false;
@@ -64,7 +69,7 @@ struct QueuedRecord {
 
 // One entry of a topic's short history (feeds SSE / WebSocket resume).
 struct HistoryRecord {
-    uint64_t seq = 0;           // per node, increasing; ids are "<epoch>-<seq>"
+    uint64_t seq = 0;  // per node, increasing; ids are "<epoch>-<seq>"
     UnixMillis timestamp = 0;
     MessageRecord message;
     bool operator==(const HistoryRecord&) const = default;

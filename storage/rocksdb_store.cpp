@@ -4,11 +4,8 @@
 #include <fcntl.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
-#include <rocksdb/options.h>
 #include <rocksdb/metadata.h>
-
-#include <filesystem>
-#include <set>
+#include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -18,6 +15,7 @@
 #include <cstdarg>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <type_traits>

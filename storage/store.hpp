@@ -21,9 +21,9 @@ enum class Durability : uint8_t {
 };
 
 struct HistoryPolicy {
-    std::string filter;          // topic filter this policy applies to ("#" = every topic)
-    uint32_t max_messages = 100; // per topic
-    uint32_t max_age_s = 3600;   // 0 = no age limit
+    std::string filter;           // topic filter this policy applies to ("#" = every topic)
+    uint32_t max_messages = 100;  // per topic
+    uint32_t max_age_s = 3600;    // 0 = no age limit
 };
 
 struct StorageSettings {
@@ -36,17 +36,39 @@ struct StorageSettings {
 
 // Changes applied atomically, in order. Building a batch never touches the disk.
 class WriteBatch {
-public:
-    struct PutRetained { MessageRecord message; };
-    struct EraseRetained { std::string topic; };
-    struct PutSession { SessionRecord session; };
+  public:
+    struct PutRetained {
+        MessageRecord message;
+    };
+    struct EraseRetained {
+        std::string topic;
+    };
+    struct PutSession {
+        SessionRecord session;
+    };
     // Erases the session, its queue and its incoming QoS 2 ids.
-    struct EraseSession { std::string client_id; };
-    struct PutQueued { std::string client_id; QueuedRecord entry; };
-    struct EraseQueued { std::string client_id; uint64_t seq; };
-    struct PutIncomingQos2 { std::string client_id; uint16_t packet_id; };
-    struct EraseIncomingQos2 { std::string client_id; uint16_t packet_id; };
-    struct AppendHistory { HistoryRecord entry; };
+    struct EraseSession {
+        std::string client_id;
+    };
+    struct PutQueued {
+        std::string client_id;
+        QueuedRecord entry;
+    };
+    struct EraseQueued {
+        std::string client_id;
+        uint64_t seq;
+    };
+    struct PutIncomingQos2 {
+        std::string client_id;
+        uint16_t packet_id;
+    };
+    struct EraseIncomingQos2 {
+        std::string client_id;
+        uint16_t packet_id;
+    };
+    struct AppendHistory {
+        HistoryRecord entry;
+    };
     using Op = std::variant<PutRetained, EraseRetained, PutSession, EraseSession, PutQueued,
                             EraseQueued, PutIncomingQos2, EraseIncomingQos2, AppendHistory>;
 
@@ -56,7 +78,7 @@ public:
     const std::vector<Op>& ops() const noexcept { return _ops; }
     std::vector<Op>& ops() noexcept { return _ops; }
 
-private:
+  private:
     std::vector<Op> _ops;
 };
 
@@ -64,7 +86,7 @@ private:
 // queue entries (ascending seq) and incoming QoS 2 ids. Expired sessions, expired messages and
 // history past its policy are removed during load and not visited.
 class LoadVisitor {
-public:
+  public:
     virtual ~LoadVisitor() = default;
     virtual void retained(MessageRecord&& message) = 0;
     virtual void session(SessionRecord&& session) = 0;
@@ -82,12 +104,13 @@ struct LoadSummary {
 };
 
 struct StoreStats {
-    uint64_t batches_committed = 0;   // write batches handed to the database
-    uint64_t commits = 0;             // group commits (one per writer wake-up)
-    uint64_t largest_group = 0;       // most batches in one group commit
+    uint64_t batches_committed = 0;  // write batches handed to the database
+    uint64_t commits = 0;            // group commits (one per writer wake-up)
+    uint64_t largest_group = 0;      // most batches in one group commit
     uint64_t ops_written = 0;
     uint64_t commit_latency_us_sum = 0;
-    std::vector<uint64_t> commit_latency_buckets;  // Prometheus-style, bounds in latency_bounds_us()
+    std::vector<uint64_t>
+        commit_latency_buckets;  // Prometheus-style, bounds in latency_bounds_us()
     static const std::vector<uint64_t>& latency_bounds_us();
     // Cumulative like Prometheus `le` buckets: commit_latency_buckets[i] counts the commits that
     // took at most latency_bounds_us()[i]; one more, last bucket (+Inf) counts every commit.
@@ -99,13 +122,13 @@ struct StoreStats {
 };
 
 class StorageError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 // Thread-safe unless stated.
 class Store {
-public:
+  public:
     virtual ~Store() = default;
 
     // Queues `batch` for the writer thread and returns at once. `done` runs on the writer thread

@@ -21,9 +21,9 @@ struct DecodeError {
 
 // The fixed header of one packet [MQTT-2.1].
 struct FrameHeader {
-    uint8_t first_byte = 0;           // packet type (high nibble) and flags (low nibble)
-    uint32_t remaining_length = 0;    // bytes after the fixed header
-    uint8_t header_size = 0;          // 2..5 bytes: type byte plus the length
+    uint8_t first_byte = 0;         // packet type (high nibble) and flags (low nibble)
+    uint32_t remaining_length = 0;  // bytes after the fixed header
+    uint8_t header_size = 0;        // 2..5 bytes: type byte plus the length
     PacketType type() const noexcept { return static_cast<PacketType>(first_byte >> 4); }
     std::size_t total_size() const noexcept { return header_size + std::size_t{remaining_length}; }
 };
@@ -67,13 +67,15 @@ bool is_valid_mqtt_utf8(std::string_view text) noexcept;
 
 // A convenience buffer for tools and tests: feed bytes in any fragmentation, take packets out.
 class StreamDecoder {
-public:
+  public:
     explicit StreamDecoder(ProtocolVersion version = ProtocolVersion::V311,
                            uint32_t max_packet_size = 0)
         : _version(version), _max_packet_size(max_packet_size) {}
 
     void set_version(ProtocolVersion version) noexcept { _version = version; }
-    void feed(std::span<const uint8_t> bytes) { _buffer.append(reinterpret_cast<const char*>(bytes.data()), bytes.size()); }
+    void feed(std::span<const uint8_t> bytes) {
+        _buffer.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    }
     void feed(std::string_view bytes) { _buffer.append(bytes); }
 
     // Complete: `out` holds the next packet. NeedMore: wait for more bytes. Error: the stream is
@@ -83,7 +85,7 @@ public:
 
     std::size_t buffered() const noexcept { return _buffer.size() - _offset; }
 
-private:
+  private:
     ProtocolVersion _version;
     uint32_t _max_packet_size;
     std::string _buffer;

@@ -28,7 +28,8 @@ enum class PacketType : uint8_t {
     Auth = 15,  // MQTT 5 only
 };
 
-// MQTT 5 reason codes (section 2.4). Several codes share a value; the name says which packet uses it.
+// MQTT 5 reason codes (section 2.4). Several codes share a value; the name says which packet uses
+// it.
 enum class ReasonCode : uint8_t {
     Success = 0x00,
     NormalDisconnection = 0x00,

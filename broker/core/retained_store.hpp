@@ -13,7 +13,7 @@ namespace tern::core {
 
 // Thread-safe: lookups take a shared lock, changes an exclusive one.
 class RetainedStore {
-public:
+  public:
     RetainedStore();
     ~RetainedStore();
     RetainedStore(const RetainedStore&) = delete;
@@ -42,7 +42,7 @@ public:
     // Number of tree nodes besides the root, for metrics and for checking that removals prune.
     std::size_t node_count() const;
 
-private:
+  private:
     struct Node;
     mutable std::shared_mutex _mutex;
     std::unique_ptr<Node> _root;

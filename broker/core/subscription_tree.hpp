@@ -31,14 +31,14 @@ struct SubscriptionOptions {
 // One receiver of one message, after overlapping subscriptions were merged.
 struct Delivery {
     SubscriberKey subscriber;
-    uint8_t qos = 0;                   // maximum granted QoS over the matching subscriptions
-    bool retain_as_published = false;  // true when any matching subscription asked for it
+    uint8_t qos = 0;                         // maximum granted QoS over the matching subscriptions
+    bool retain_as_published = false;        // true when any matching subscription asked for it
     std::vector<uint32_t> subscription_ids;  // every matching subscription's id [MQTT-3.3.4-4]
 };
 
 // Thread-safe: match() takes a shared lock, subscribe/unsubscribe an exclusive one.
 class SubscriptionTree {
-public:
+  public:
     SubscriptionTree();
     ~SubscriptionTree();
     SubscriptionTree(const SubscriptionTree&) = delete;
@@ -67,7 +67,7 @@ public:
     // Number of tree nodes besides the root, for metrics and for checking that unsubscribe prunes.
     std::size_t node_count() const;
 
-private:
+  private:
     struct Node;
     mutable std::shared_mutex _mutex;
     std::unique_ptr<Node> _root;

@@ -37,7 +37,7 @@ bool topic_matches(std::string_view filter, std::string_view topic) noexcept;
 // one empty level. position() is where the next level starts, past size() once done; a cursor can
 // be rebuilt from a saved position.
 class TopicLevels {
-public:
+  public:
     explicit TopicLevels(std::string_view text, std::size_t position = 0) noexcept
         : _text(text), _position(position) {}
 
@@ -55,7 +55,7 @@ public:
         return level;
     }
 
-private:
+  private:
     std::string_view _text;
     std::size_t _position;
 };
