@@ -1,6 +1,7 @@
 // A Store that keeps everything in maps: durability "memory", and the reference for the tests.
 #include "memory_store.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <type_traits>
@@ -17,6 +18,7 @@ struct MemoryStore::Contents {
     std::map<std::string, std::map<uint64_t, QueuedRecord>> queues;
     std::map<std::string, std::set<uint16_t>> incoming_qos2;
     std::map<std::string, std::map<uint64_t, HistoryRecord>> history;
+    std::map<std::string, uint64_t, std::less<>> history_trimmed;  // topic → highest seq trimmed
 };
 
 namespace {
@@ -28,9 +30,10 @@ uint64_t retained_size(const MessageRecord& message) {
 // Drops a topic's oldest entries while over the count limit or past the age limit (lazily: an
 // old entry behind a newer one waits until it is the oldest, or until the next load()).
 void trim_history(std::map<uint64_t, HistoryRecord>& entries, const HistoryPolicy& policy,
-                  UnixMillis now) {
+                  UnixMillis now, uint64_t& trimmed_through) {
     while (!entries.empty() && (history_excess(policy, entries.size()) > 0 ||
                                 history_too_old(policy, entries.begin()->second.timestamp, now))) {
+        trimmed_through = std::max(trimmed_through, entries.begin()->first);
         entries.erase(entries.begin());
     }
 }
@@ -114,7 +117,7 @@ void MemoryStore::apply(std::vector<CommitQueue::Pending>& group) {
                         }
                         auto& entries = contents.history[topic];
                         entries[change.entry.seq] = change.entry;
-                        trim_history(entries, *policy, now);
+                        trim_history(entries, *policy, now, contents.history_trimmed[topic]);
                         if (entries.empty()) {
                             contents.history.erase(topic);
                         }
@@ -230,11 +233,17 @@ uint64_t MemoryStore::load_history(UnixMillis now) {
             it = history.erase(it);
             continue;
         }
+        uint64_t& trimmed = _contents->history_trimmed[it->first];
         std::erase_if(entries, [&](const auto& item) {
-            return history_too_old(*policy, item.second.timestamp, now);
+            const bool old = history_too_old(*policy, item.second.timestamp, now);
+            trimmed = old ? std::max(trimmed, item.first) : trimmed;
+            return old;
         });
         std::size_t excess = history_excess(*policy, entries.size());
-        entries.erase(entries.begin(), std::next(entries.begin(), static_cast<long>(excess)));
+        for (std::size_t index = 0; index < excess; ++index) {
+            trimmed = std::max(trimmed, entries.begin()->first);
+            entries.erase(entries.begin());
+        }
         if (entries.empty()) {
             it = history.erase(it);
             continue;
@@ -277,7 +286,33 @@ std::vector<std::string> MemoryStore::history_topics(std::string_view filter) {
             topics.push_back(topic);
         }
     }
+    for (const auto& [topic, seq] : _contents->history_trimmed) {
+        if (seq != 0 && !_contents->history.contains(topic) && core::topic_matches(filter, topic)) {
+            topics.push_back(topic);
+        }
+    }
+    std::sort(topics.begin(), topics.end());
     return topics;
+}
+
+uint64_t MemoryStore::history_trimmed_through(std::string_view topic) {
+    UnixMillis now = unix_now_ms();
+    const HistoryPolicy* policy = history_policy_for(_settings.history, topic);
+    std::shared_lock lock(_mutex);
+    uint64_t trimmed = 0;
+    if (auto it = _contents->history_trimmed.find(topic); it != _contents->history_trimmed.end()) {
+        trimmed = it->second;
+    }
+    auto it = _contents->history.find(std::string(topic));
+    if (policy != nullptr && it != _contents->history.end()) {
+        for (const auto& [seq, record] : it->second) {
+            if (!history_too_old(*policy, record.timestamp, now)) {
+                break;  // entries are in publish order: the rest are younger
+            }
+            trimmed = std::max(trimmed, seq);
+        }
+    }
+    return trimmed;
 }
 
 StoreStats MemoryStore::stats() const {

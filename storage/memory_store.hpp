@@ -29,6 +29,7 @@ class MemoryStore final : public Store {
     std::vector<HistoryRecord> read_history(std::string_view topic, uint64_t after_seq,
                                             std::size_t limit) override;
     std::vector<std::string> history_topics(std::string_view filter) override;
+    uint64_t history_trimmed_through(std::string_view topic) override;
     uint64_t epoch() const override { return _epoch.load(); }
     uint64_t next_history_seq() const override { return _next_history_seq.load(); }
     StoreStats stats() const override;

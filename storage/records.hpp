@@ -46,6 +46,10 @@ struct SessionRecord {
     UnixMillis disconnected_at = 0;  // 0 = connected when last written (a crash: now at load)
     std::vector<SubscriptionRecord> subscriptions;
     std::optional<WillRecord> will;
+    // The user name the client connected with: ACL checks of messages routed to the session while
+    // it is offline (also after a restart) use it. Stored after the will; absent in records
+    // written before it existed, which read as "no user name".
+    std::optional<std::string> username;
     bool operator==(const SessionRecord&) const = default;
 };
 

@@ -249,12 +249,14 @@ void RocksDbStore::load_history(LoadBatch& cleanup, LoadSummary& summary, UnixMi
             continue;
         }
         std::vector<uint64_t> young;  // seqs within the age limit, ascending
+        uint64_t trimmed = 0;
         for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
             HistoryRecord entry = decoded(_path, "history", it->key(), [&] {
                 return decode_history(it->key().ToStringView(), it->value().ToStringView());
             });
             if (history_too_old(*policy, entry.timestamp, now)) {
                 cleanup.batch().Delete(family(kHistory), it->key());
+                trimmed = std::max(trimmed, entry.seq);
             } else {
                 young.push_back(entry.seq);
             }
@@ -262,6 +264,11 @@ void RocksDbStore::load_history(LoadBatch& cleanup, LoadSummary& summary, UnixMi
         std::size_t excess = history_excess(*policy, young.size());
         for (std::size_t index = 0; index < excess; ++index) {
             cleanup.batch().Delete(family(kHistory), history_key(topic, young[index]));
+            trimmed = std::max(trimmed, young[index]);
+        }
+        if (trimmed > read_trimmed_mark(topic)) {
+            cleanup.batch().Put(family(kMeta), trimmed_mark_key(topic),
+                                encode_meta_number(trimmed));
         }
         cleanup.maybe_write();
         summary.history += young.size() - excess;

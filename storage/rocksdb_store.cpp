@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
@@ -46,6 +47,20 @@ rocksdb::DBOptions database_options() {
     // A torn last WAL record (a crash mid-write) is dropped; a damaged record in the middle of
     // the log stops the open instead of silently discarding every acknowledged write after it.
     options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+    // One writer thread: concurrent memtable inserts buy nothing, and the queue's unsorted
+    // memtable (family_options) does not support them.
+    options.allow_concurrent_memtable_write = false;
+    return options;
+}
+
+rocksdb::ColumnFamilyOptions family_options(std::string_view name) {
+    rocksdb::ColumnFamilyOptions options;
+    if (name == "queue" || name == "incoming_qos2") {
+        // Written on every QoS 1/2 message and read only by load() at start-up: an unsorted
+        // memtable makes each insert O(1) (a skip list's key comparisons were most of the
+        // writer thread's time) and is sorted once when flushed or iterated.
+        options.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+    }
     return options;
 }
 
@@ -53,7 +68,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> family_descriptors() {
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
     descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
     for (const char* name : kColumnFamilyNames) {
-        descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+        descriptors.emplace_back(name, family_options(name));
     }
     return descriptors;
 }
@@ -352,13 +367,103 @@ void RocksDbStore::submit(WriteBatch&& batch, std::function<void()> done) {
     _queue->submit(std::move(batch), std::move(done));
 }
 
+namespace {
+
+// A queue entry or an incoming QoS 2 id: the records written several times per message.
+struct EntryKey {
+    bool queue;  // else an incoming QoS 2 id
+    std::string_view client_id;
+    uint64_t number;  // seq or packet id
+    bool operator==(const EntryKey&) const = default;
+};
+
+struct EntryKeyHash {
+    std::size_t operator()(const EntryKey& key) const noexcept {
+        return std::hash<std::string_view>{}(key.client_id) ^ (key.number * 0x9E3779B97F4A7C15ULL) ^
+               (key.queue ? 1 : 0);
+    }
+};
+
+std::optional<EntryKey> entry_key(const WriteBatch::Op& op) {
+    if (const auto* put = std::get_if<WriteBatch::PutQueued>(&op)) {
+        return EntryKey{true, put->client_id, put->entry.seq};
+    }
+    if (const auto* erase = std::get_if<WriteBatch::EraseQueued>(&op)) {
+        return EntryKey{true, erase->client_id, erase->seq};
+    }
+    if (const auto* put = std::get_if<WriteBatch::PutIncomingQos2>(&op)) {
+        return EntryKey{false, put->client_id, put->packet_id};
+    }
+    if (const auto* erase = std::get_if<WriteBatch::EraseIncomingQos2>(&op)) {
+        return EntryKey{false, erase->client_id, erase->packet_id};
+    }
+    return std::nullopt;
+}
+
+// The group's first operation on a key creates it: the key cannot be in the database yet.
+bool creates(const WriteBatch::Op& op) {
+    if (const auto* put = std::get_if<WriteBatch::PutQueued>(&op)) {
+        return put->creates;
+    }
+    // An incoming QoS 2 id is put only while it is not pending, and erased before it is put
+    // again: a put that comes first in a group finds nothing stored.
+    return std::holds_alternative<WriteBatch::PutIncomingQos2>(op);
+}
+
+bool erases(const WriteBatch::Op& op) {
+    return std::holds_alternative<WriteBatch::EraseQueued>(op) ||
+           std::holds_alternative<WriteBatch::EraseIncomingQos2>(op);
+}
+
+// Which operations of a group can be skipped. While the writer is busy a message is typically
+// queued, put in flight and acknowledged within one group: only the last write of a key counts,
+// and when the group also created the key and ends by erasing it, nothing needs writing at
+// all. The group's result is unchanged (a session's range delete in between removes the key
+// either way, and a kept last operation stays after it).
+std::vector<bool> skippable_ops(const std::vector<CommitQueue::Pending>& group) {
+    struct Seen {
+        std::size_t last;
+        bool created_here;
+    };
+    std::vector<bool> skip;
+    std::vector<const WriteBatch::Op*> ops;
+    std::unordered_map<EntryKey, Seen, EntryKeyHash> seen;
+    for (const CommitQueue::Pending& pending : group) {
+        for (const WriteBatch::Op& op : pending.batch.ops()) {
+            const std::size_t index = skip.size();
+            skip.push_back(false);
+            ops.push_back(&op);
+            if (std::optional<EntryKey> key = entry_key(op)) {
+                auto [it, inserted] = seen.try_emplace(*key, Seen{index, creates(op)});
+                if (!inserted) {
+                    skip[it->second.last] = true;
+                    it->second.last = index;
+                }
+            }
+        }
+    }
+    for (const auto& [key, entry] : seen) {
+        if (entry.created_here && erases(*ops[entry.last])) {
+            skip[entry.last] = true;
+        }
+    }
+    return skip;
+}
+
+}  // namespace
+
 void RocksDbStore::commit(std::vector<CommitQueue::Pending>& group) {
     UnixMillis now = unix_now_ms();
     rocksdb::WriteBatch batch;
     // Retained size changes apply only once the write succeeded: nullopt = erased.
     std::vector<std::pair<std::string, std::optional<uint64_t>>> retained_changes;
+    const std::vector<bool> skip = skippable_ops(group);
+    std::size_t index = 0;
     for (CommitQueue::Pending& pending : group) {
         for (const WriteBatch::Op& op : pending.batch.ops()) {
+            if (skip[index++]) {
+                continue;
+            }
             std::visit(
                 [&](const auto& change) {
                     using T = std::decay_t<decltype(change)>;
@@ -444,11 +549,68 @@ void RocksDbStore::append_history(rocksdb::WriteBatch& batch, const HistoryRecor
     } else {
         entries.insert(position, {entry.seq, entry.timestamp});
     }
+    uint64_t trimmed = 0;
     while (!entries.empty() && (history_excess(*policy, entries.size()) > 0 ||
                                 history_too_old(*policy, entries.front().second, now))) {
         batch.Delete(family(kHistory), history_key(topic, entries.front().first));
+        trimmed = std::max(trimmed, entries.front().first);
         entries.pop_front();
     }
+    if (trimmed != 0) {
+        auto [known, first] = _history_trimmed.try_emplace(topic, 0);
+        if (first) {
+            known->second = read_trimmed_mark(topic);
+        }
+        if (trimmed > known->second) {
+            known->second = trimmed;
+            batch.Put(family(kMeta), trimmed_mark_key(topic), encode_meta_number(trimmed));
+        }
+    }
+}
+
+std::string RocksDbStore::trimmed_mark_key(std::string_view topic) {
+    std::string key(kMetaHistoryTrimmedPrefix);
+    key += topic;
+    return key;
+}
+
+uint64_t RocksDbStore::read_trimmed_mark(std::string_view topic) const {
+    std::string value;
+    rocksdb::Status status =
+        _db->Get(rocksdb::ReadOptions(), family(kMeta), trimmed_mark_key(topic), &value);
+    if (status.IsNotFound()) {
+        return 0;
+    }
+    if (!status.ok()) {
+        fail("cannot read the history marks of", status);
+    }
+    return decode_meta_number(value, "history trim mark");
+}
+
+uint64_t RocksDbStore::history_trimmed_through(std::string_view topic) {
+    std::shared_lock lock(_db_mutex);
+    if (!_db || family(kHistory) == nullptr || family(kMeta) == nullptr) {
+        return 0;
+    }
+    uint64_t trimmed = read_trimmed_mark(topic);
+    const HistoryPolicy* policy = history_policy_for(_settings.history, topic);
+    if (policy == nullptr) {
+        return trimmed;
+    }
+    // Entries past their age that wait for lazy trimming count as trimmed.
+    UnixMillis now = unix_now_ms();
+    std::string prefix = name_prefix(topic);
+    std::unique_ptr<rocksdb::Iterator> it(
+        _db->NewIterator(rocksdb::ReadOptions(), family(kHistory)));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        HistoryRecord record = decode_history(it->key().ToStringView(), it->value().ToStringView());
+        if (!history_too_old(*policy, record.timestamp, now)) {
+            break;  // entries are in publish order: the rest are younger
+        }
+        trimmed = std::max(trimmed, record.seq);
+    }
+    check_iterator(*it, "history");
+    return trimmed;
 }
 
 RocksDbStore::HistoryIndex RocksDbStore::read_history_index(const std::string& topic) const {
@@ -515,6 +677,20 @@ std::vector<std::string> RocksDbStore::history_topics(std::string_view filter) {
         it->Seek(name_prefix_end(topic));
     }
     check_iterator(*it, "history");
+    std::sort(topics.begin(), topics.end());
+    // Topics whose every entry was trimmed still tell resuming readers what they missed.
+    std::unique_ptr<rocksdb::Iterator> marks(
+        _db->NewIterator(rocksdb::ReadOptions(), family(kMeta)));
+    for (marks->Seek(kMetaHistoryTrimmedPrefix);
+         marks->Valid() && marks->key().starts_with(kMetaHistoryTrimmedPrefix); marks->Next()) {
+        std::string topic(marks->key().ToStringView().substr(kMetaHistoryTrimmedPrefix.size()));
+        if (core::topic_matches(filter, topic) &&
+            !std::binary_search(topics.begin(), topics.end(), topic)) {
+            topics.push_back(std::move(topic));
+        }
+    }
+    check_iterator(*marks, "meta");
+    std::sort(topics.begin(), topics.end());
     return topics;
 }
 

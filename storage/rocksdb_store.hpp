@@ -80,6 +80,7 @@ class RocksDbStore final : public Store {
     std::vector<HistoryRecord> read_history(std::string_view topic, uint64_t after_seq,
                                             std::size_t limit) override;
     std::vector<std::string> history_topics(std::string_view filter) override;
+    uint64_t history_trimmed_through(std::string_view topic) override;
     uint64_t epoch() const override { return _epoch.load(); }
     uint64_t next_history_seq() const override { return _next_history_seq.load(); }
     StoreStats stats() const override;
@@ -116,6 +117,9 @@ class RocksDbStore final : public Store {
     void commit(std::vector<CommitQueue::Pending>& group);
     void append_history(rocksdb::WriteBatch& batch, const HistoryRecord& entry, UnixMillis now);
     HistoryIndex read_history_index(const std::string& topic) const;
+    // The meta record holding the highest seq trimmed from a topic's history (0 when none).
+    static std::string trimmed_mark_key(std::string_view topic);
+    uint64_t read_trimmed_mark(std::string_view topic) const;
 
     // load() steps (rocksdb_load.cpp).
     class LoadBatch;
@@ -141,7 +145,8 @@ class RocksDbStore final : public Store {
 
     // Writer-thread state (load() fills it before any submit()).
     std::unordered_map<std::string, HistoryIndex> _history_index;
-    std::unordered_map<std::string, uint64_t> _retained_sizes;  // topic → topic + payload bytes
+    std::unordered_map<std::string, uint64_t> _history_trimmed;  // cache of the meta records
+    std::unordered_map<std::string, uint64_t> _retained_sizes;   // topic → topic + payload bytes
     std::atomic<uint64_t> _retained_count{0};
     std::atomic<uint64_t> _retained_bytes{0};
 

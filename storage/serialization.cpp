@@ -424,6 +424,10 @@ std::string encode_session(const SessionRecord& session) {
     if (session.will) {
         write_will(writer, *session.will);
     }
+    writer.byte(session.username ? 1 : 0);
+    if (session.username) {
+        writer.text(*session.username);
+    }
     return out;
 }
 
@@ -448,6 +452,15 @@ SessionRecord decode_session(std::string_view key, std::string_view value) {
     }
     if (has_will == 1) {
         session.will = read_will(reader);
+    }
+    if (reader.remaining() > 0) {  // records written before user names were stored end here
+        uint8_t has_username = reader.byte();
+        if (has_username > 1) {
+            reader.fail("invalid user name flag");
+        }
+        if (has_username == 1) {
+            session.username = reader.text();
+        }
     }
     reader.finish();
     return session;

@@ -19,6 +19,8 @@ inline constexpr uint64_t kDatabaseFormatVersion = 1;
 
 inline constexpr std::string_view kMetaFormatKey = "format";
 inline constexpr std::string_view kMetaEpochKey = "epoch";
+// Followed by a topic: the highest history seq trimmed from that topic (see Store).
+inline constexpr std::string_view kMetaHistoryTrimmedPrefix = "history-trimmed/";
 
 // Keys. Client ids and topics never contain U+0000 [MQTT-1.5.4-2], so '\0' separates a name from
 // the big-endian number after it, and the keys of one name sort together by number: a prefix

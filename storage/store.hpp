@@ -53,6 +53,9 @@ class WriteBatch {
     struct PutQueued {
         std::string client_id;
         QueuedRecord entry;
+        // The entry's first write (its seq was never stored before). Lets a group commit drop
+        // an entry created and erased within it without writing anything.
+        bool creates = false;
     };
     struct EraseQueued {
         std::string client_id;
@@ -142,8 +145,13 @@ class Store {
     // The history of one topic with seq > after_seq, oldest first, at most `limit` entries.
     virtual std::vector<HistoryRecord> read_history(std::string_view topic, uint64_t after_seq,
                                                     std::size_t limit) = 0;
-    // Topics with history matching `filter` (wildcards allowed).
+    // Topics with history matching `filter` (wildcards allowed), including topics whose entries
+    // were all trimmed (their trimmed_through() tells a resuming reader what it missed).
     virtual std::vector<std::string> history_topics(std::string_view filter) = 0;
+    // The highest seq the history policy dropped from `topic` (count or age, including entries
+    // past their age that wait for lazy trimming); 0 when none. A reader resuming after seq S
+    // missed something when this is > S. Survives restarts with RocksDB.
+    virtual uint64_t history_trimmed_through(std::string_view topic) = 0;
 
     // The node epoch (incremented on each start) and the next history sequence number.
     virtual uint64_t epoch() const = 0;

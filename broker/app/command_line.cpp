@@ -237,9 +237,10 @@ void apply_overrides(core::BrokerSettings& settings, const CommandLine& command_
 }
 
 core::BrokerSettings resolve_settings(const CommandLine& command_line) {
-    core::BrokerSettings settings = command_line.config_path
-                                        ? load_config_file(*command_line.config_path)
-                                        : core::BrokerSettings{};
+    core::BrokerSettings settings;
+    if (command_line.config_path) {
+        settings = load_config_file(*command_line.config_path);
+    }
     apply_overrides(settings, command_line);
     return settings;
 }

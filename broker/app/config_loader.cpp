@@ -12,9 +12,12 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <type_traits>
 #include <variant>
 #include <vector>
+
+#include "core/topic.hpp"
 
 namespace tern::app {
 
@@ -62,6 +65,8 @@ Class& holder(Target& target) {
             return target.storage;
         } else if constexpr (std::is_same_v<Class, core::AuthConfig>) {
             return target.auth;
+        } else if constexpr (std::is_same_v<Class, core::BridgeSettings>) {
+            return target.bridge;
         } else {
             static_assert(std::is_same_v<Class, LimitSettings>);
             return target.limits;
@@ -135,9 +140,15 @@ std::string check_queue_policy(std::string_view value) {
 }
 
 std::string check_listener_type(std::string_view value) {
-    return value == "mqtt"
+    return value == "mqtt" || value == "mqtt+tls"
                ? ""
-               : "'" + std::string(value) + "' is not a supported listener type (supported: mqtt)";
+               : "'" + std::string(value) +
+                     "' is not a supported listener type (supported: mqtt, mqtt+tls)";
+}
+
+std::string check_tls_version(std::string_view value) {
+    return value == "1.2" || value == "1.3" ? ""
+                                            : "'" + std::string(value) + "' is not one of 1.2, 1.3";
 }
 
 std::string check_listener_address(std::string_view value) {
@@ -212,6 +223,15 @@ constexpr std::array kSettingKeys{
                                                                      64 * kKiB, 64 * kGiB),
     string_key<BrokerSettings, &LimitSettings::queue_full_policy>("limits.queue_full_policy",
                                                                   &check_queue_policy),
+    integer_key<BrokerSettings, &LimitSettings::max_connections_per_ip>(
+        "limits.max_connections_per_ip", 0, 10'000'000),
+    integer_key<BrokerSettings, &LimitSettings::connection_rate_per_ip>(
+        "limits.connection_rate_per_ip", 0, 1'000'000),
+    integer_key<BrokerSettings, &LimitSettings::max_publish_rate>("limits.max_publish_rate", 0,
+                                                                  10'000'000),
+    integer_key<BrokerSettings, &LimitSettings::max_publish_bytes_rate>(
+        "limits.max_publish_bytes_rate", 0, 64 * kGiB),
+    integer_key<BrokerSettings, &LimitSettings::max_memory>("limits.max_memory", 0, 1024 * kGiB),
     string_key<BrokerSettings, &BrokerSettings::data_dir>("storage.data_dir", &check_not_empty),
     string_key<BrokerSettings, &core::StorageConfig::durability>("storage.durability",
                                                                  &check_durability),
@@ -222,18 +242,90 @@ constexpr std::array kSettingKeys{
     boolean_key<BrokerSettings, &core::AuthConfig::allow_anonymous>("auth.allow_anonymous"),
     string_key<BrokerSettings, &core::AuthConfig::password_file>("auth.password_file", nullptr),
     string_key<BrokerSettings, &core::AuthConfig::acl_file>("auth.acl_file", nullptr),
+    boolean_key<BrokerSettings, &core::BridgeSettings::enabled>("bridge.enabled"),
+    string_key<BrokerSettings, &core::BridgeSettings::address>("bridge.address",
+                                                               &check_listener_address),
+    integer_key<BrokerSettings, &core::BridgeSettings::port>("bridge.port", 0, kU16),
+    integer_key<BrokerSettings, &core::BridgeSettings::max_header_bytes>("bridge.max_header_bytes",
+                                                                         1 * kKiB, 1024 * kKiB),
+    integer_key<BrokerSettings, &core::BridgeSettings::max_body_bytes>("bridge.max_body_bytes", 0,
+                                                                       kGiB),
+    integer_key<BrokerSettings, &core::BridgeSettings::header_timeout_ms>(
+        "bridge.header_timeout_ms", 100, 3'600'000),
+    integer_key<BrokerSettings, &core::BridgeSettings::idle_timeout_ms>("bridge.idle_timeout_ms",
+                                                                        100, 86'400'000),
+    integer_key<BrokerSettings, &core::BridgeSettings::max_connections>("bridge.max_connections", 0,
+                                                                        10'000'000),
+    integer_key<BrokerSettings, &core::BridgeSettings::heartbeat_interval_ms>(
+        "bridge.heartbeat_interval_ms", 100, 3'600'000),
+    integer_key<BrokerSettings, &core::BridgeSettings::max_client_buffer>(
+        "bridge.max_client_buffer", 4 * kKiB, 64 * kGiB),
 };
+
+constexpr std::string_view kOriginsKey = "allowed_origins";
+
+// "*", or an origin as browsers send it: scheme "://" host [":" port], no path.
+std::string check_origin(std::string_view value) {
+    if (value == "*") {
+        return {};
+    }
+    const std::string bad = "'" + std::string(value) + "' is not \"*\" or an origin like " +
+                            "https://example.com or http://host:8080 (no path)";
+    const std::size_t scheme_end = value.find("://");
+    if (scheme_end == std::string_view::npos || scheme_end == 0) {
+        return bad;
+    }
+    const std::string_view host = value.substr(scheme_end + 3);
+    if (host.empty() || host.find_first_of("/?# ") != std::string_view::npos) {
+        return bad;
+    }
+    return {};
+}
+
+std::string check_history_filter(std::string_view value) {
+    // $share filters deliver to one member; a history is for every reader of a topic.
+    if (!core::is_valid_topic_filter(value) || core::is_shared_filter(value)) {
+        return "'" + std::string(value) + "' is not a valid topic filter";
+    }
+    return "";
+}
+
+// The keys of one [[storage.history]] table.
+constexpr std::array kHistoryKeys{
+    string_key<core::HistoryConfig, &core::HistoryConfig::filter>("filter", &check_history_filter),
+    integer_key<core::HistoryConfig, &core::HistoryConfig::max_messages>("max_messages", 1,
+                                                                         1'000'000),
+    integer_key<core::HistoryConfig, &core::HistoryConfig::max_age_s>("max_age", 0, kU32),
+};
+constexpr std::string_view kHistoryKey = "history";
 
 // The keys of one [[listeners]] table.
 constexpr std::array kListenerKeys{
     string_key<ListenerSettings, &ListenerSettings::type>("type", &check_listener_type),
     string_key<ListenerSettings, &ListenerSettings::address>("address", &check_listener_address),
     integer_key<ListenerSettings, &ListenerSettings::port>("port", 0, kU16),
+    // TLS, "mqtt+tls" listeners only (check_tls_listener).
+    string_key<ListenerSettings, &ListenerSettings::cert_file>("cert_file", &check_not_empty),
+    string_key<ListenerSettings, &ListenerSettings::key_file>("key_file", &check_not_empty),
+    string_key<ListenerSettings, &ListenerSettings::ca_file>("ca_file", &check_not_empty),
+    boolean_key<ListenerSettings, &ListenerSettings::require_certificate>("require_certificate"),
+    boolean_key<ListenerSettings, &ListenerSettings::use_identity_as_username>(
+        "use_identity_as_username"),
+    string_key<ListenerSettings, &ListenerSettings::tls_min_version>("tls_min_version",
+                                                                     &check_tls_version),
+    string_key<ListenerSettings, &ListenerSettings::ciphers>("ciphers", &check_not_empty),
+    string_key<ListenerSettings, &ListenerSettings::ciphersuites>("ciphersuites", &check_not_empty),
 };
+// The listener keys above that only a "mqtt+tls" listener may have.
+constexpr std::array<std::string_view, 8> kTlsListenerKeys{
+    "cert_file",       "key_file", "ca_file",     "require_certificate", "use_identity_as_username",
+    "tls_min_version", "ciphers",  "ciphersuites"};
+constexpr std::string_view kTlsListenerType = "mqtt+tls";
+constexpr uint16_t kDefaultTlsPort = 8883;  // IANA's "secure-mqtt"
 
 constexpr std::string_view kListenersSection = "listeners";
-constexpr std::array<std::string_view, 5> kSections{"broker", "listeners", "limits", "storage",
-                                                    "auth"};
+constexpr std::array<std::string_view, 6> kSections{"broker",  "listeners", "limits",
+                                                    "storage", "auth",      "bridge"};
 
 // --- diagnostics ------------------------------------------------------------------------------
 
@@ -444,6 +536,45 @@ void read_table(const toml::table& table, std::string_view lookup_prefix,
     }
 }
 
+// TLS keys belong to "mqtt+tls" listeners, which need a certificate and key; mTLS options need
+// what they depend on. A TLS listener without a port gets 8883.
+void check_tls_listener(const toml::table& table, const std::string& name,
+                        ListenerSettings& listener, Diagnostics& diagnostics) {
+    if (listener.type != kTlsListenerType) {
+        for (const auto& [key, node] : table) {
+            if (std::find(kTlsListenerKeys.begin(), kTlsListenerKeys.end(), key.str()) !=
+                kTlsListenerKeys.end()) {
+                diagnostics.report(key.source(), name + "." + std::string(key.str()) +
+                                                     ": only a type = \"mqtt+tls\" listener has "
+                                                     "TLS keys");
+            }
+        }
+        return;
+    }
+    if (!table.contains("port")) {
+        listener.port = kDefaultTlsPort;
+    }
+    const toml::source_region& where = table.source();
+    for (const auto& [key, value, what] :
+         {std::tuple{"cert_file", &listener.cert_file, "the server certificate chain"},
+          std::tuple{"key_file", &listener.key_file, "the server's private key"}}) {
+        if (value->empty() && !table.contains(key)) {  // present but empty: reported already
+            diagnostics.report(where, name + ": a \"mqtt+tls\" listener needs " + std::string(key) +
+                                          " (" + what + ", PEM)");
+        }
+    }
+    if (listener.require_certificate && listener.ca_file.empty()) {
+        const std::string reason =
+            ".require_certificate: needs ca_file (the CA certificates that sign client "
+            "certificates)";
+        diagnostics.report(table.get("require_certificate")->source(), name + reason);
+    }
+    if (listener.use_identity_as_username && !listener.require_certificate) {
+        diagnostics.report(table.get("use_identity_as_username")->source(),
+                           name + ".use_identity_as_username: needs require_certificate = true");
+    }
+}
+
 void read_listeners(const toml::node& node, BrokerSettings& settings, Diagnostics& diagnostics) {
     const toml::array* array = node.as_array();
     if (array == nullptr) {
@@ -472,6 +603,7 @@ void read_listeners(const toml::node& node, BrokerSettings& settings, Diagnostic
         ListenerSettings listener;
         const size_t problems_before = diagnostics.count();
         read_table(*table, "", name + ".", kListenerKeys, listener, diagnostics);
+        check_tls_listener(*table, name, listener, diagnostics);
         // A listener with a bad key keeps defaults that could clash by accident.
         for (size_t j = 0; problems_before == diagnostics.count() && j < listeners.size(); ++j) {
             if (same_endpoint(listeners[j], listener)) {
@@ -488,6 +620,77 @@ void read_listeners(const toml::node& node, BrokerSettings& settings, Diagnostic
     settings.listeners = std::move(listeners);
 }
 
+// [[storage.history]]: an array of tables, one per history policy.
+void read_history(const toml::node& node, BrokerSettings& settings, Diagnostics& diagnostics) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) {
+        return diagnostics.report(node.source(),
+                                  "storage.history: expected an array of tables "
+                                  "([[storage.history]]), got " +
+                                      std::string(describe(node.type())));
+    }
+    for (size_t i = 0; i < array->size(); ++i) {
+        const toml::node& element = *array->get(i);
+        const std::string name = "storage.history[" + std::to_string(i) + "]";
+        const toml::table* table = element.as_table();
+        if (table == nullptr) {
+            diagnostics.report(element.source(), name + ": expected a table, got " +
+                                                     std::string(describe(element.type())));
+            continue;
+        }
+        if (!table->contains("filter")) {
+            diagnostics.report(element.source(), name + ": 'filter' is required");
+        }
+        core::HistoryConfig policy;
+        read_table(*table, "", name + ".", kHistoryKeys, policy, diagnostics);
+        settings.storage.history.push_back(std::move(policy));
+    }
+}
+
+// bridge.allowed_origins: an array of strings.
+void read_origins(const toml::node& node, BrokerSettings& settings, Diagnostics& diagnostics) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) {
+        return diagnostics.report(node.source(),
+                                  "bridge.allowed_origins: expected an array of "
+                                  "strings, got " +
+                                      std::string(describe(node.type())));
+    }
+    for (size_t i = 0; i < array->size(); ++i) {
+        const toml::node& element = *array->get(i);
+        const std::string name = "bridge.allowed_origins[" + std::to_string(i) + "]";
+        const auto* text = element.as_string();
+        if (text == nullptr) {
+            diagnostics.report(element.source(), name + ": expected a string, got " +
+                                                     std::string(describe(element.type())));
+            continue;
+        }
+        if (std::string reason = check_origin(text->get()); !reason.empty()) {
+            diagnostics.report(element.source(), name + ": " + reason);
+            continue;
+        }
+        settings.bridge.allowed_origins.push_back(text->get());
+    }
+}
+
+// A section's table; [storage] also holds the [[storage.history]] array.
+void read_section(const std::string& name, const toml::table& table, BrokerSettings& settings,
+                  Diagnostics& diagnostics) {
+    if (name == "bridge" && table.contains(kOriginsKey)) {
+        toml::table rest = table;
+        rest.erase(kOriginsKey);
+        read_table(rest, name + ".", name + ".", kSettingKeys, settings, diagnostics);
+        return read_origins(*table.get(kOriginsKey), settings, diagnostics);
+    }
+    if (name != "storage" || !table.contains(kHistoryKey)) {
+        return read_table(table, name + ".", name + ".", kSettingKeys, settings, diagnostics);
+    }
+    toml::table rest = table;
+    rest.erase(kHistoryKey);
+    read_table(rest, name + ".", name + ".", kSettingKeys, settings, diagnostics);
+    read_history(*table.get(kHistoryKey), settings, diagnostics);
+}
+
 void read_document(const toml::table& root, BrokerSettings& settings, Diagnostics& diagnostics) {
     const std::vector<std::string_view> sections(kSections.begin(), kSections.end());
     std::vector<std::string_view> everything = names_of(kSettingKeys);
@@ -499,7 +702,7 @@ void read_document(const toml::table& root, BrokerSettings& settings, Diagnostic
             read_listeners(node, settings, diagnostics);
         } else if (std::find(kSections.begin(), kSections.end(), name) != kSections.end()) {
             if (const toml::table* table = node.as_table()) {
-                read_table(*table, name + ".", name + ".", kSettingKeys, settings, diagnostics);
+                read_section(name, *table, settings, diagnostics);
             } else {
                 diagnostics.report(node.source(), name + ": expected a table, got " +
                                                       std::string(describe(node.type())));
@@ -612,6 +815,7 @@ std::vector<std::string> known_config_keys() {
     for (const auto& spec : kListenerKeys) {
         keys.push_back(std::string(kListenersSection) + "." + std::string(spec.name));
     }
+    keys.push_back("bridge." + std::string(kOriginsKey));
     return keys;
 }
 

@@ -6,11 +6,14 @@
 #include <atomic>
 #include <csignal>
 #include <iostream>
+#include <memory>
 #include <thread>
 
+#include "bridge.hpp"
 #include "command_line.hpp"
 #include "config_loader.hpp"
 #include "net/broker.hpp"
+#include "net/tls_context.hpp"
 #include "storage/store.hpp"
 
 namespace {
@@ -71,7 +74,26 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
+        // Certificates and keys are configuration: a bad one is exit code 2, naming the file.
+        broker.load_tls();
+    } catch (const tern::net::TlsError& error) {
+        std::cerr << error.what() << "\n";
+        return 2;
+    }
+    // The bridge (HTTP for web clients) binds before the broker starts, so that a bad address
+    // stops start-up like a bad MQTT listener; it accepts once the loops run.
+    std::unique_ptr<tern::bridge::Bridge> bridge;
+    if (settings.bridge.enabled) {
+        bridge = std::make_unique<tern::bridge::Bridge>(broker, settings.bridge);
+    }
+    try {
+        if (bridge) {
+            bridge->open();
+        }
         broker.start();
+        if (bridge) {
+            bridge->start();
+        }
     } catch (const std::exception& error) {
         // A listener that cannot open, or a database that cannot be read: say which and why.
         spdlog::critical("{}", error.what());
@@ -81,6 +103,7 @@ int main(int argc, char** argv) {
         const int received = wait_for_signal(signals);
         if (received == SIGHUP) {
             broker.reload_auth();
+            broker.reload_tls();
             continue;
         }
         spdlog::info("{}: shutting down", received == SIGINT ? "SIGINT" : "SIGTERM");

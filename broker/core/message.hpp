@@ -30,6 +30,11 @@ struct Message {
     // The MQTT 5 wire form of `properties` without Message Expiry Interval, encoded once when the
     // message is built so that fan-out never re-encodes them (see net/publish_encoder).
     std::string encoded_properties;
+    // The node-wide stream position given when it was published while the history is enabled
+    // (net/history.hpp), 0 otherwise; with the node's epoch it makes the bridge's event ids.
+    uint64_t seq = 0;
+    // When it was published (Unix milliseconds), set together with seq; 0 otherwise.
+    uint64_t published_unix_ms = 0;
 
     bool expired(MonoMillis now) const noexcept { return expires_at != 0 && now >= expires_at; }
     // Seconds left of the expiry interval, rounded up, for forwarding [MQTT-3.3.2-6].

@@ -6,7 +6,9 @@
 namespace tern::core {
 
 Session::Session(std::string client_id, uint64_t uid, uint32_t loop)
-    : _client_id(std::move(client_id)), _uid(uid), _loop(loop) {}
+    : _client_id(std::move(client_id)), _uid(uid), _loop(loop) {
+    subscriber.client_id = &_client_id;
+}
 
 std::size_t Session::window() const noexcept {
     // The client's Receive Maximum caps how many QoS 1/2 PUBLISHes may be unacknowledged

@@ -101,8 +101,8 @@ class Session {
     bool request_problem_information = true;
     SessionLimits limits;
 
-    // Set while a connection is attached; read by other loops to prefer online shared members.
-    std::atomic<bool> online{false};
+    // What publishing loops read while routing to this session (online, durable, client id).
+    SubscriberState subscriber;
     MonoMillis offline_since = 0;
     MonoMillis drop_logged_at = 0;      // rate-limits the "dropping messages" log line
     std::unique_ptr<PendingWill> will;  // heap: most sessions have none, and it is large
@@ -142,6 +142,8 @@ class Session {
     }
     std::size_t inflight_count() const noexcept { return _inflight.size(); }
     std::size_t queued_count() const noexcept { return _queue.size(); }
+    // Topic and payload bytes of the queued messages (what max_queued_bytes limits).
+    uint64_t queued_bytes() const noexcept { return _queued_bytes; }
     uint64_t dropped_messages() const noexcept { return _dropped; }
     void count_drop() noexcept { ++_dropped; }
 
@@ -158,10 +160,6 @@ class Session {
                           OutgoingMessage message);
     // Looks up an in-flight message (null when unknown).
     const InflightMessage* find_inflight(uint16_t packet_id) const;
-
-    // Sequence numbers of durable queue entries: increasing per session, survive restarts.
-    uint64_t next_store_seq() noexcept { return ++_store_seq; }
-    void restore_store_seq(uint64_t seq) noexcept { _store_seq = std::max(_store_seq, seq); }
 
     // Durable iff it outlives its connection.
     bool persistent() const noexcept { return expiry_interval_s != 0; }
@@ -186,7 +184,6 @@ class Session {
     uint16_t _last_packet_id = 0;
     std::unordered_set<uint16_t> _incoming_qos2;
     uint64_t _dropped = 0;
-    uint64_t _store_seq = 0;
 };
 
 }  // namespace tern::core

@@ -8,9 +8,18 @@
 namespace tern::core {
 
 struct ListenerSettings {
-    std::string type = "mqtt";  // "mqtt" (TCP); later "mqtt+tls", "ws", ...
+    std::string type = "mqtt";  // "mqtt" (TCP) or "mqtt+tls" (MQTT over TLS, usually 8883)
     std::string address = "127.0.0.1";
     uint16_t port = 1883;  // 0 = pick a free port (logged at start-up)
+    // TLS ("mqtt+tls" only). PEM files; reloaded on SIGHUP.
+    std::string cert_file;                  // server certificate chain (required)
+    std::string key_file;                   // its private key (required, unencrypted)
+    std::string ca_file;                    // CAs that sign client certificates (mTLS)
+    bool require_certificate = false;       // refuse clients without a valid certificate
+    bool use_identity_as_username = false;  // the client certificate's subject CN is the user
+    std::string tls_min_version = "1.2";    // "1.2" or "1.3"
+    std::string ciphers;       // TLS 1.2 cipher list (OpenSSL syntax); "" = OpenSSL's default
+    std::string ciphersuites;  // TLS 1.3 cipher suites; "" = OpenSSL's default
 };
 
 struct LimitSettings {
@@ -31,15 +40,28 @@ struct LimitSettings {
     uint32_t max_session_expiry = 0;      // cap on Session Expiry Interval, 0 = no cap
     uint64_t max_outgoing_buffer = 8 * 1024 * 1024;   // bytes queued on a socket before QoS 0 drops
     std::string queue_full_policy = "refuse-newest";  // or "drop-oldest"
+    // Abuse limits (0 = off each): sockets per client IP address, new sockets per second per
+    // IP address, PUBLISHes and PUBLISH bytes per second per connection (bursts of one second),
+    // and the bytes of buffers and queues past which the broker sheds load (see MemoryBudget).
+    uint32_t max_connections_per_ip = 0;
+    uint32_t connection_rate_per_ip = 0;
+    uint32_t max_publish_rate = 0;
+    uint64_t max_publish_bytes_rate = 0;
+    uint64_t max_memory = 0;
+};
+
+// One [[storage.history]] table: the recent messages kept per topic for the bridge's resume.
+struct HistoryConfig {
+    std::string filter = "#";     // topics it covers (MQTT filter)
+    uint32_t max_messages = 100;  // per topic
+    uint32_t max_age_s = 3600;    // seconds, 0 = no age limit
 };
 
 struct StorageConfig {
-    std::string durability = "async";  // "memory", "async" (survives kill -9) or "sync" (fsync)
-    std::vector<std::string> history_filters;  // topics whose recent messages are kept
-    uint32_t history_max_messages = 100;       // per topic
-    uint32_t history_max_age_s = 3600;         // 0 = no age limit
-    uint64_t max_retained_messages = 0;        // 0 = unlimited
-    uint64_t max_retained_bytes = 0;           // 0 = unlimited
+    std::string durability = "async";    // "memory", "async" (survives kill -9) or "sync" (fsync)
+    std::vector<HistoryConfig> history;  // [[storage.history]]; first match wins
+    uint64_t max_retained_messages = 0;  // 0 = unlimited
+    uint64_t max_retained_bytes = 0;     // 0 = unlimited
 };
 
 // [auth]: who may connect, and what each client may publish, subscribe to and receive.
@@ -48,6 +70,22 @@ struct AuthConfig {
     bool allow_anonymous_set = false;  // allow_anonymous was written in the file (not a key)
     std::string password_file;         // "" = no password file (any user name is accepted)
     std::string acl_file;              // "" = no ACL (everything allowed)
+};
+
+// [bridge]: the HTTP port for web clients (REST, Server-Sent Events, later WebSocket).
+struct BridgeSettings {
+    bool enabled = false;
+    std::string address = "127.0.0.1";
+    uint16_t port = 8080;                      // 0 = pick a free port (logged at start-up)
+    uint32_t max_header_bytes = 8 * 1024;      // request line + headers of one request
+    uint32_t max_body_bytes = 1024 * 1024;     // one request body
+    uint32_t header_timeout_ms = 10'000;       // a request's headers (and then its body) must
+                                               // arrive within this (slowloris)
+    uint32_t idle_timeout_ms = 60'000;         // keep-alive connection without a request
+    uint32_t max_connections = 10'000;         // HTTP connections, 0 = unlimited
+    uint32_t heartbeat_interval_ms = 15'000;   // SSE comment when nothing else was sent
+    uint64_t max_client_buffer = 1024 * 1024;  // bytes queued for one client before cut-off
+    std::vector<std::string> allowed_origins;  // CORS / WebSocket Origin allow-list; "*" = any
 };
 
 struct BrokerSettings {
@@ -65,6 +103,7 @@ struct BrokerSettings {
     std::string data_dir = "data";
     StorageConfig storage;
     AuthConfig auth;
+    BridgeSettings bridge;
 };
 
 }  // namespace tern::core

@@ -33,13 +33,10 @@ using LevelMap = std::unordered_map<std::string, Value, LevelHash, std::equal_to
 struct Subscription {
     SubscriberKey key;
     SubscriptionOptions options;
+    const SubscriberState* state = nullptr;  // null = always online, never durable
 };
 
-struct Member {
-    SubscriberKey key;
-    SubscriptionOptions options;
-    const std::atomic<bool>* online = nullptr;  // null = always treated as connected
-};
+using Member = Subscription;  // of a shared group
 
 // Subscriptions of one node, keyed by session uid (unique for the life of the process). A vector
 // while small; past kIndexFrom entries a uid → index map keeps subscribe and unsubscribe O(1)
@@ -132,7 +129,7 @@ struct SharedGroup {
         const uint32_t start = cursor.fetch_add(1, std::memory_order_relaxed);
         for (std::size_t step = 0; step < count; ++step) {
             const Member& member = members[(start + step) % count];
-            if (member.online == nullptr || member.online->load(std::memory_order_relaxed)) {
+            if (member.state == nullptr || member.state->online.load(std::memory_order_relaxed)) {
                 // Resume after the chosen member, skipping the offline ones just passed over.
                 if (step != 0) {
                     cursor.fetch_add(static_cast<uint32_t>(step), std::memory_order_relaxed);
@@ -236,15 +233,26 @@ class DeliveryMerger {
     // Merges one matching subscription of `key`'s session: maximum QoS [MQTT-3.3.4-2] (3.1.1:
     // MQTT-3.3.5-1), Retain As Published if any subscription asked for it, and every
     // subscription identifier, as one copy carries them all [MQTT-3.3.4-3, MQTT-3.3.4-4].
-    void add(const SubscriberKey& key, const SubscriptionOptions& options) {
+    void add(const Subscription& subscription) {
+        const SubscriberKey& key = subscription.key;
+        const SubscriptionOptions& options = subscription.options;
         Delivery* delivery = find(key.session_uid);
         if (delivery == nullptr) {
             delivery = &append(key);
             delivery->qos = options.qos;
             delivery->retain_as_published = options.retain_as_published;
+            delivery->durable = false;
         } else {
             delivery->qos = std::max(delivery->qos, options.qos);
             delivery->retain_as_published |= options.retain_as_published;
+        }
+        // Only QoS 1/2 deliveries are stored by the publishing loop: a QoS 0 subscription does
+        // not touch the session's memory.
+        const SubscriberState* state = subscription.state;
+        if (options.qos > 0 && !delivery->durable && state != nullptr &&
+            state->durable.load(std::memory_order_relaxed)) {
+            delivery->durable = true;
+            delivery->client_id = *state->client_id;  // copied: valid only under the lock
         }
         if (options.subscription_id != 0) {
             delivery->subscription_ids.push_back(options.subscription_id);
@@ -331,13 +339,13 @@ void collect(const TreeNode& node, uint64_t publisher_uid, DeliveryMerger& merge
             subscription.key.session_uid == publisher_uid) {
             continue;
         }
-        merger.add(subscription.key, subscription.options);
+        merger.add(subscription);
     }
     // Each shared subscription delivers a message to one of its sessions only (section 4.8.2).
     // No Local does not apply: it is a Protocol Error on a shared subscription [MQTT-3.8.3-4].
     for (const auto& [name, group] : node.groups) {
         if (const Member* member = group.choose()) {
-            merger.add(member->key, member->options);
+            merger.add(*member);
         }
     }
 }
@@ -390,8 +398,7 @@ SubscriptionTree::~SubscriptionTree() {
 }
 
 bool SubscriptionTree::subscribe(const SubscriberKey& who, std::string_view filter,
-                                 const SubscriptionOptions& options,
-                                 const std::atomic<bool>* online) {
+                                 const SubscriptionOptions& options, const SubscriberState* state) {
     const FilterPath path = split_filter(filter);
     std::unique_lock lock(_mutex);
     TreeNode* node = _root.get();
@@ -406,9 +413,9 @@ bool SubscriptionTree::subscribe(const SubscriberKey& who, std::string_view filt
         if (group == node->groups.end()) {
             group = node->groups.try_emplace(std::string(*path.group)).first;
         }
-        added = group->second.members.upsert(Member{who, options, online});
+        added = group->second.members.upsert(Member{who, options, state});
     } else {
-        added = node->subscribers.upsert(Subscription{who, options});
+        added = node->subscribers.upsert(Subscription{who, options, state});
     }
     if (added) {
         ++_count;

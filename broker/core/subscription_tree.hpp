@@ -28,12 +28,24 @@ struct SubscriptionOptions {
     bool operator==(const SubscriptionOptions&) const = default;
 };
 
+// What a publishing loop may read of a subscribed session, which lives on another loop. Owned
+// by the session; the tree reads it only under its lock, while the subscription exists.
+struct SubscriberState {
+    std::atomic<bool> online{false};  // a connection is attached (prefer it in shared groups)
+    // Its QoS 1/2 messages are stored (persistent session, storage on): a publishing loop then
+    // writes the queue entry itself, in the batch that holds the publisher's own records.
+    std::atomic<bool> durable{false};
+    const std::string* client_id = nullptr;  // the session's own id (immutable)
+};
+
 // One receiver of one message, after overlapping subscriptions were merged.
 struct Delivery {
     SubscriberKey subscriber;
     uint8_t qos = 0;                         // maximum granted QoS over the matching subscriptions
     bool retain_as_published = false;        // true when any matching subscription asked for it
+    bool durable = false;                    // SubscriberState::durable when matched
     std::vector<uint32_t> subscription_ids;  // every matching subscription's id [MQTT-3.3.4-4]
+    std::string client_id;                   // the session's client id, set when durable
 };
 
 // Thread-safe: match() takes a shared lock, subscribe/unsubscribe an exclusive one.
@@ -45,11 +57,11 @@ class SubscriptionTree {
     SubscriptionTree& operator=(const SubscriptionTree&) = delete;
 
     // Adds or replaces the subscription of `who` to `filter` (which may be "$share/g/f").
-    // `online` (may be null) points at a flag owned by the session, read to prefer connected
-    // members of a shared group; it must outlive the subscription. Returns true when the
-    // subscription is new, false when it replaced an existing one [MQTT-3.8.4-3].
+    // `state` (may be null: always online, never durable) is owned by the session and must
+    // outlive the subscription. Returns true when the subscription is new, false when it
+    // replaced an existing one [MQTT-3.8.4-3].
     bool subscribe(const SubscriberKey& who, std::string_view filter,
-                   const SubscriptionOptions& options, const std::atomic<bool>* online = nullptr);
+                   const SubscriptionOptions& options, const SubscriberState* state = nullptr);
 
     // Removes the subscription; returns false when there was none.
     bool unsubscribe(const SubscriberKey& who, std::string_view filter);

@@ -8,11 +8,13 @@
 #include <stdexcept>
 #include <thread>
 
+#include "history.hpp"
 #include "listener.hpp"
 #include "local_router.hpp"
 #include "publish_encoder.hpp"
 #include "state_loader.hpp"
 #include "sys_topics.hpp"
+#include "tls_context.hpp"
 #include "worker_loop.hpp"
 
 namespace tern::net {
@@ -23,6 +25,7 @@ Broker::Broker(core::BrokerSettings settings) : _settings(std::move(settings)) {
         workers = std::max(1u, std::thread::hardware_concurrency());
     }
     _loops.reserve(workers);
+    _memory = std::make_unique<MemoryBudget>(_settings.limits.max_memory, workers);
     for (uint32_t i = 0; i < workers; ++i) {
         _loops.push_back(std::make_unique<WorkerLoop>(*this, i));
     }
@@ -44,15 +47,15 @@ void Broker::open_storage() {
     const core::StorageConfig& config = _settings.storage;
     if (config.durability == "memory") {
         spdlog::info("storage: memory only (nothing survives a restart)");
+        _history = std::make_unique<History>(config, nullptr, _settings.bridge.enabled);
         return;
     }
     storage::StorageSettings storage_settings;
     storage_settings.data_dir = _settings.data_dir;
     storage_settings.durability =
         config.durability == "sync" ? storage::Durability::Sync : storage::Durability::Async;
-    for (const std::string& filter : config.history_filters) {
-        storage_settings.history.push_back(
-            {filter, config.history_max_messages, config.history_max_age_s});
+    for (const core::HistoryConfig& policy : config.history) {
+        storage_settings.history.push_back({policy.filter, policy.max_messages, policy.max_age_s});
     }
     storage_settings.max_retained_messages = config.max_retained_messages;
     storage_settings.max_retained_bytes = config.max_retained_bytes;
@@ -66,18 +69,29 @@ void Broker::open_storage() {
     for (auto& loop : _loops) {
         loop->persistence().set_store(_store.get());
     }
+    _history = std::make_unique<History>(config, _store.get(), _settings.bridge.enabled);
 }
 
 void Broker::start() {
+    if (!_tls_loaded) {
+        load_tls();
+    }
     open_storage();
     // Listeners are opened on loop 0 before its thread runs, so that a bad address fails here,
     // synchronously, with a message naming it.
-    for (const auto& listener_settings : _settings.listeners) {
+    for (std::size_t i = 0; i < _settings.listeners.size(); ++i) {
+        const auto& listener_settings = _settings.listeners[i];
         auto listener = std::make_unique<Listener>(*_loops[0], listener_settings);
         listener->open();
         _bound_ports.push_back(listener->bound_port());
-        spdlog::info("listening for MQTT on {}:{}", listener_settings.address,
-                     listener->bound_port());
+        if (_tls[i]) {
+            listener->set_tls(_tls[i]);
+            spdlog::info("listening for MQTT over TLS on {}:{} ({})", listener_settings.address,
+                         listener->bound_port(), _tls[i]->current()->certificate_summary());
+        } else {
+            spdlog::info("listening for MQTT on {}:{}", listener_settings.address,
+                         listener->bound_port());
+        }
         _listeners.push_back(std::move(listener));
     }
     for (auto& loop : _loops) {
@@ -175,6 +189,23 @@ StatsSnapshot Broker::stats() const {
         total.clients += s.clients.load(std::memory_order_relaxed);
         total.sessions += s.sessions.load(std::memory_order_relaxed);
         total.auth_failures += s.auth_failures.load(std::memory_order_relaxed);
+        total.tls_handshakes += s.tls_handshakes.load(std::memory_order_relaxed);
+        total.tls_handshake_failures += s.tls_handshake_failures.load(std::memory_order_relaxed);
+        for (int qos = 0; qos < 3; ++qos) {
+            total.messages_received_by_qos[qos] +=
+                s.messages_received_by_qos[qos].load(std::memory_order_relaxed);
+            total.messages_sent_by_qos[qos] +=
+                s.messages_sent_by_qos[qos].load(std::memory_order_relaxed);
+            total.payload_bytes_received_by_qos[qos] +=
+                s.payload_bytes_received_by_qos[qos].load(std::memory_order_relaxed);
+            total.payload_bytes_sent_by_qos[qos] +=
+                s.payload_bytes_sent_by_qos[qos].load(std::memory_order_relaxed);
+        }
+        total.refused_per_ip += s.refused_per_ip.load(std::memory_order_relaxed);
+        total.refused_rate += s.refused_rate.load(std::memory_order_relaxed);
+        total.refused_memory += s.refused_memory.load(std::memory_order_relaxed);
+        total.rate_limited += s.rate_limited.load(std::memory_order_relaxed);
+        total.shed += s.shed.load(std::memory_order_relaxed);
     }
     return total;
 }
@@ -220,6 +251,26 @@ bool Broker::reload_auth() {
     return ok;
 }
 
+void Broker::load_tls() {
+    std::vector<std::shared_ptr<TlsListenerContext>> contexts;
+    for (const auto& listener : _settings.listeners) {
+        contexts.push_back(
+            listener.type == "mqtt+tls" ? std::make_shared<TlsListenerContext>(listener) : nullptr);
+    }
+    _tls = std::move(contexts);
+    _tls_loaded = true;
+}
+
+bool Broker::reload_tls() {
+    bool ok = true;
+    for (const auto& context : _tls) {
+        if (context && !context->reload()) {
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 uint64_t Broker::uptime_seconds() const {
     return (core::mono_now_ms() - _started_at_ms) / 1000;
 }
@@ -250,6 +301,11 @@ std::size_t Broker::publish(WorkerLoop& origin, const core::MessagePtr& message)
                                 origin.publishing_barrier());
             }
         }
+    }
+    if (_history && _history->numbers_messages()) {
+        // The message has just been built by its publisher and is not shared with any other
+        // thread yet: giving it its stream position now is safe.
+        _history->record(origin, const_cast<core::Message&>(*message));
     }
     return _router->route(origin, message);
 }

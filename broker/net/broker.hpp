@@ -14,6 +14,9 @@
 #include "core/retained_store.hpp"
 #include "core/settings.hpp"
 #include "core/subscription_tree.hpp"
+#include "ip_limiter.hpp"
+#include "memory_budget.hpp"
+#include "presence.hpp"
 #include "router.hpp"
 #include "stats.hpp"
 #include "storage/store.hpp"
@@ -22,6 +25,8 @@ namespace tern::net {
 
 class WorkerLoop;
 class Listener;
+class TlsListenerContext;
+class History;
 
 class Broker {
   public:
@@ -52,6 +57,18 @@ class Broker {
     uint64_t next_session_uid() noexcept {
         return _next_uid.fetch_add(1, std::memory_order_relaxed);
     }
+    // Keys of durable queue entries, node-wide: a publishing loop writes the entries of remote
+    // persistent sessions itself (LocalRouter), so one counter orders every writer's entries; a
+    // session's entries reload in key order, which keeps each publisher's order.
+    uint64_t next_store_seq() noexcept {
+        return _next_store_seq.fetch_add(1, std::memory_order_relaxed);
+    }
+    // Start-up only: continues after the largest stored key.
+    void restore_store_seq(uint64_t seq) noexcept {
+        if (seq >= _next_store_seq.load(std::memory_order_relaxed)) {
+            _next_store_seq.store(seq + 1, std::memory_order_relaxed);
+        }
+    }
     // Counts a new connection against max_connections; false when the limit is reached.
     bool try_reserve_client();
     void release_client();
@@ -81,6 +98,13 @@ class Broker {
     // SIGHUP: loads both files again and swaps them in; a file that fails to load keeps the
     // rules in use (logged at error level). Returns false when something failed.
     bool reload_auth();
+    // Builds the TLS context of every "mqtt+tls" listener. Throws TlsError naming the file and
+    // OpenSSL's reason. Called before start() (which calls it if it was not).
+    void load_tls();
+    // SIGHUP: reloads each TLS listener's certificate, key and CA into a new context for new
+    // connections; live ones keep theirs. A listener whose files fail keeps its context (logged
+    // at error level). Thread-safe. Returns false when something failed.
+    bool reload_tls();
     // The rules in use (null when not configured). Thread-safe; the copy stays valid across
     // a reload.
     std::shared_ptr<const core::PasswordFile> passwords() const { return _passwords.load(); }
@@ -88,8 +112,17 @@ class Broker {
     // Whether an ACL file is configured: delivery checks cost nothing without one.
     bool acl_enabled() const noexcept { return !_settings.auth.acl_file.empty(); }
 
+    // Abuse limits shared by every loop (thread-safe; see their headers).
+    IpLimiter& ip_limiter() noexcept { return _ip_limiter; }
+    MemoryBudget& memory() noexcept { return *_memory; }
+    const MemoryBudget& memory() const noexcept { return *_memory; }
+
     // The durable store; null with durability "memory".
     storage::Store* store() noexcept { return _store.get(); }
+    // The message history for the bridge's resume (valid after start()).
+    History& history() noexcept { return *_history; }
+    // Which clients are online (updated on connect, disconnect, takeover, keep-alive expiry).
+    Presence& presence() noexcept { return _presence; }
 
     // Builds a Message ready for routing: copies the properties that travel with it, computes
     // its expiry and pre-encodes its MQTT 5 properties once.
@@ -113,7 +146,11 @@ class Broker {
     std::unique_ptr<Router> _router;
     std::vector<std::unique_ptr<WorkerLoop>> _loops;
     std::vector<std::unique_ptr<Listener>> _listeners;  // live on loop 0
+    // Per listener, in settings order: its TLS context, null for plain TCP.
+    std::vector<std::shared_ptr<TlsListenerContext>> _tls;
+    bool _tls_loaded = false;
     std::atomic<uint64_t> _next_uid{1};
+    std::atomic<uint64_t> _next_store_seq{1};
     std::atomic<uint64_t> _clients{0};
     std::atomic<bool> _stop_requested{false};
     uint64_t _started_at_ms = 0;
@@ -121,9 +158,14 @@ class Broker {
     std::atomic<uint32_t> _loops_drained{0};
     std::atomic<uint32_t> _loops_flushed{0};
     std::unique_ptr<storage::Store> _store;
+    std::unique_ptr<History> _history;  // after _store: it may point at it
     core::MonoMillis _next_sys_publish = 0;
     std::atomic<std::shared_ptr<const core::PasswordFile>> _passwords;
     std::atomic<std::shared_ptr<const core::AclFile>> _acl;
+    Presence _presence;
+    IpLimiter _ip_limiter{_settings.limits.max_connections_per_ip,
+                          _settings.limits.connection_rate_per_ip};
+    std::unique_ptr<MemoryBudget> _memory;  // sized by the number of loops
 };
 
 }  // namespace tern::net

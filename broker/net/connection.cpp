@@ -45,8 +45,10 @@ Connection::Connection(WorkerLoop& loop, std::string peer)
 
 Connection::~Connection() = default;
 
-Connection* Connection::accept(WorkerLoop& loop, uv_stream_t* server) {
+Connection* Connection::accept(WorkerLoop& loop, uv_stream_t* server,
+                               std::unique_ptr<Transport> transport) {
     auto* connection = new Connection(loop, "");
+    connection->_transport = std::move(transport);
     if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&connection->_handle)) != 0) {
         connection->_closing = true;
         connection->finish_close();
@@ -57,9 +59,12 @@ Connection* Connection::accept(WorkerLoop& loop, uv_stream_t* server) {
 }
 
 Connection* Connection::adopt(WorkerLoop& loop, uv_os_sock_t fd, std::string pending,
-                              std::string peer, core::MonoMillis accepted_at) {
+                              std::string peer, core::MonoMillis accepted_at,
+                              std::unique_ptr<Transport> transport, std::string wire) {
     auto* connection = new Connection(loop, std::move(peer));
     connection->_accepted_at = accepted_at;
+    connection->_transport = std::move(transport);
+    connection->_wire = std::move(wire);
     if (uv_tcp_open(&connection->_handle, fd) != 0) {
         ::close(fd);
         connection->_closing = true;
@@ -93,16 +98,30 @@ bool Connection::start() {
         _pending.clear();
         consume(carried.data(), carried.size(), false);
     }
+    if (_transport) {
+        // A moved TLS connection: its records not yet written go first, and what the transport
+        // still holds (read there, not yet decrypted) will not come from the socket again.
+        if (!_wire.empty()) {
+            _loop.mark_dirty(this);
+        }
+        pull_transport();
+    }
     return true;
 }
 
 void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) noexcept {
     // All connections of a loop share one read buffer: an idle connection holds no read memory.
-    *buf = static_cast<Connection*>(handle->data)->_loop.read_buffer();
+    auto* self = static_cast<Connection*>(handle->data);
+    *buf = self->_loop.read_buffer();
+    // An empty buffer makes libuv skip the read (UV_ENOBUFS); the socket stays readable.
+    buf->len = static_cast<decltype(buf->len)>(self->read_allowance(buf->len));
 }
 
 void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept {
     auto* self = static_cast<Connection*>(stream->data);
+    if (nread == UV_ENOBUFS) {
+        return;  // over its read budget for this loop iteration (read_allowance)
+    }
     if (nread < 0) {
         self->close(nread == UV_EOF ? "connection closed by client" : uv_strerror(nread));
         return;
@@ -110,8 +129,13 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
     if (nread == 0 || self->_closing) {
         return;
     }
+    self->_read_used += static_cast<uint32_t>(nread);
     try {
-        self->consume(buf->base, static_cast<std::size_t>(nread), true);
+        if (self->_transport) {
+            self->receive_wire(buf->base, static_cast<std::size_t>(nread));
+        } else {
+            self->consume(buf->base, static_cast<std::size_t>(nread), true);
+        }
     } catch (const std::exception& error) {
         spdlog::error("client {} ({}): {}", self->client_id(), self->_peer, error.what());
         self->disconnect(codec::ReasonCode::ImplementationSpecificError, "internal error");
@@ -227,14 +251,22 @@ void Connection::send_ready_acks() {
 }
 
 void Connection::flush() {
-    if (_handle_closed || _out.empty() || !_writing.empty()) {
+    if (_transport) {
+        flush_transport();
         return;
     }
-    uv_buf_t buf = uv_buf_init(_out.data(), static_cast<unsigned>(_out.size()));
+    write_buffer(_out);
+}
+
+void Connection::write_buffer(std::string& buffer) {
+    if (_handle_closed || buffer.empty() || !_writing.empty()) {
+        return;
+    }
+    uv_buf_t buf = uv_buf_init(buffer.data(), static_cast<unsigned>(buffer.size()));
     auto* stream = reinterpret_cast<uv_stream_t*>(&_handle);
     const int written = uv_try_write(stream, &buf, 1);
     if (written < 0 && written != UV_EAGAIN) {
-        _out.clear();
+        buffer.clear();
         close(uv_strerror(written));
         if (_close_after_write) {
             finish_close();
@@ -243,10 +275,10 @@ void Connection::flush() {
     }
     const std::size_t done = written > 0 ? static_cast<std::size_t>(written) : 0;
     LoopStats::add(_loop.stats().bytes_sent, done);
-    if (done == _out.size()) {
-        _out.clear();
-        if (_out.capacity() > kShrinkAbove) {
-            _out.shrink_to_fit();
+    if (done == buffer.size()) {
+        buffer.clear();
+        if (buffer.capacity() > kShrinkAbove) {
+            buffer.shrink_to_fit();
         }
         if (_close_after_write) {
             finish_close();
@@ -254,8 +286,8 @@ void Connection::flush() {
         return;
     }
     // The socket is full: hand the rest to libuv and keep appending to a fresh buffer.
-    _out.erase(0, done);
-    _writing.swap(_out);
+    buffer.erase(0, done);
+    _writing.swap(buffer);
     // The request lives only while a write is pending: idle connections do not carry one.
     auto* request = new uv_write_t{};
     request->data = this;
@@ -285,7 +317,7 @@ void Connection::on_write(uv_write_t* req, int status) noexcept {
         }
         return;
     }
-    if (!self->_out.empty()) {
+    if (!self->_out.empty() || !self->_wire.empty()) {
         self->flush();
     } else if (self->_close_after_write) {
         self->finish_close();
@@ -327,11 +359,18 @@ void Connection::close(std::string_view why) {
     _closing = true;
     _closing_since = _loop.now();
     spdlog::debug("client {} ({}): closing: {}", client_id(), _peer, why);
+    if (_slot != nullptr) {
+        // Not reached by the old connection of a takeover: it released its session first.
+        _loop.broker().presence().disconnected(client_id(), why);
+    }
     detach_session(_will_on_close);
     if (!_handle_closed) {
         uv_read_stop(reinterpret_cast<uv_stream_t*>(&_handle));
     }
-    if (!_out.empty() || !_writing.empty()) {
+    if (_transport) {
+        shutdown_transport();
+    }
+    if (!_out.empty() || !_wire.empty() || !_writing.empty()) {
         // Let the last packets (CONNACK, DISCONNECT) reach the client before the socket closes.
         _close_after_write = true;
         _loop.mark_dirty(this);
@@ -372,6 +411,12 @@ void Connection::check_timeouts(core::MonoMillis now) {
         // A socket that never sends CONNECT is closed [MQTT-3.1.4-?]: protects against idle
         // sockets holding resources.
         if (now - _accepted_at > _loop.broker().settings().limits.connect_timeout_ms) {
+            if (_transport && !_transport->ready()) {
+                // The TLS handshake has the CONNECT timeout too (slow handshakes hold memory).
+                transport_ended(Transport::Status::Error,
+                                "not completed within the CONNECT timeout");
+                return;
+            }
             close("no CONNECT in time");
         }
         return;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,8 @@
 #include "codec/decoder.hpp"
 #include "codec/packets.hpp"
 #include "core/session.hpp"
+#include "publish_quota.hpp"
+#include "transport.hpp"
 
 namespace tern::net {
 
@@ -25,11 +28,16 @@ struct SessionSlot;
 // callbacks. All methods run on the owning loop's thread.
 class Connection {
   public:
-    // Accepts a pending connection of `server`; null when the accept failed.
-    static Connection* accept(WorkerLoop& loop, uv_stream_t* server);
-    // Adopts a socket moved from another loop. `pending` holds bytes already read there.
+    // Accepts a pending connection of `server`; null when the accept failed. A `transport`
+    // (TLS) sits between the socket and the codec; null = plain TCP.
+    static Connection* accept(WorkerLoop& loop, uv_stream_t* server,
+                              std::unique_ptr<Transport> transport = nullptr);
+    // Adopts a socket moved from another loop. `pending` holds application bytes already read
+    // there; `transport` (with what it has buffered) and `wire` (its output not yet written)
+    // move along for a TLS connection.
     static Connection* adopt(WorkerLoop& loop, uv_os_sock_t fd, std::string pending,
-                             std::string peer, core::MonoMillis accepted_at);
+                             std::string peer, core::MonoMillis accepted_at,
+                             std::unique_ptr<Transport> transport = nullptr, std::string wire = {});
 
     // Begins reading. Returns false (and closes) on failure.
     bool start();
@@ -48,7 +56,9 @@ class Connection {
     void flush();
 
     // Bytes waiting to be written.
-    std::size_t pending_output() const noexcept { return _out.size() + _writing.size(); }
+    std::size_t pending_output() const noexcept {
+        return _out.size() + _wire.size() + _writing.size();
+    }
     bool closing() const noexcept { return _closing; }
     bool connected() const noexcept { return _slot != nullptr; }
     const std::string& client_id() const noexcept;
@@ -70,6 +80,19 @@ class Connection {
     // Sends, in order, the acknowledgements at the front of the queue whose writes are durable.
     void send_ready_acks();
 
+    // --- abuse limits (connection_limits.cpp) ---
+    // Applies limits.max_connections_per_ip and connection_rate_per_ip to a just-accepted
+    // socket. False when refused: the socket is being reset and must not be started.
+    bool admit();
+    // Reports the change in size of this connection's buffers to the memory cap. Own loop.
+    void track_memory() noexcept;
+    // Gives back what admit() and track_memory() counted. Called once, from the close callback.
+    void release_limits() noexcept;
+    // Fairness: how much of a `size`-byte read buffer this connection may fill now. Each gets
+    // a budget of bytes per loop iteration, so that a client sending as fast as it can does not
+    // hold the loop while others wait; 0 = over budget, read again in the next iteration.
+    std::size_t read_allowance(std::size_t size) noexcept;
+
     uint32_t loop_slot = 0;  // index in the loop's connection list
     bool dirty = false;      // already queued for flush
 
@@ -83,6 +106,22 @@ class Connection {
     static void on_close(uv_handle_t* handle) noexcept;
 
     void consume(const char* data, std::size_t size, bool count_bytes);
+    // Transport path (connection_transport.cpp): wire bytes in, application bytes to consume().
+    void receive_wire(const char* data, std::size_t size);
+    void pull_transport();
+    // Closes after the transport ended (close_notify) or failed (`reason` is logged; a failed
+    // handshake is counted).
+    void transport_ended(Transport::Status status, std::string_view reason);
+    // Encodes _out through the transport, then writes _wire.
+    void flush_transport();
+    // Appends the transport's end of stream (TLS close_notify) after what is still buffered.
+    void shutdown_transport();
+    // Writes `buffer` (_out for plain TCP, _wire with a transport): uv_try_write, then uv_write
+    // for what the socket did not take.
+    void write_buffer(std::string& buffer);
+    // TLS use_identity_as_username: the certificate's name replaces the CONNECT's user name.
+    // False when the connection was refused.
+    bool apply_transport_identity(codec::Connect& connect);
     void parse_frames(const char* data, std::size_t size, std::size_t& consumed);
     // Returns false when the connection must stop processing (closing or migrated).
     bool handle_frame(const codec::FrameHeader& header, std::span<const uint8_t> frame);
@@ -126,6 +165,11 @@ class Connection {
     // A barrier for an acknowledgement when storage is on (else null).
     AckBarrierPtr make_barrier(codec::Packet ack);
     bool problem_information_allowed() const noexcept;
+    // connection_limits.cpp: the publish rate and the memory cap on a PUBLISH. True when it was
+    // refused (and answered as its version allows); false when it may go on.
+    bool refuse_over_limits(const codec::Publish& publish, codec::PacketType ack_type);
+    // While the broker sheds load, only a CONNECT resuming a stored session is accepted.
+    bool memory_allows(const codec::Connect& connect);
 
     WorkerLoop& _loop;
     uint64_t _id;
@@ -134,6 +178,9 @@ class Connection {
     std::string _pending;  // a partial packet carried over between reads
     std::string _out;      // encoded packets not yet handed to the socket
     std::string _writing;  // bytes owned by the uv_write in progress
+    // Null for plain TCP (bytes go straight between the socket and the codec); else TLS.
+    std::unique_ptr<Transport> _transport;
+    std::string _wire;  // transport output (records) not yet handed to the socket
     SessionSlot* _slot = nullptr;
     codec::ProtocolVersion _version = codec::ProtocolVersion::V311;
     bool _closing = false;
@@ -144,6 +191,7 @@ class Connection {
     bool _handle_closed = false;
     bool _connack_sent = false;
     bool _connect_expiry_zero = false;   // for [MQTT-3.14.2-2]
+    bool _user_from_transport = false;   // the user name is the client certificate's CN
     uint16_t _server_keep_alive = 0;     // announced when we override the client's keep alive
     std::span<const uint8_t> _unparsed;  // bytes after the frame being handled (for migration)
     core::MonoMillis _closing_since = 0;
@@ -157,6 +205,11 @@ class Connection {
     // Acknowledgements waiting for durable writes, oldest first (a vector: an empty std::deque
     // would cost ~600 bytes per idle connection).
     std::vector<AckBarrierPtr> _pending_acks;
+    bool _ip_counted = false;     // admitted by the per-address limits (released on close)
+    uint64_t _tracked_bytes = 0;  // buffer bytes reported to the memory cap
+    std::unique_ptr<PublishQuota> _publish_quota;  // only with a publish rate limit
+    uint32_t _read_epoch = 0;                      // the loop iteration _read_used counts for
+    uint32_t _read_used = 0;                       // bytes read in that iteration
 };
 
 }  // namespace tern::net

@@ -1,8 +1,11 @@
 // Outbound delivery to a session on its own loop: direct send, in-flight window, queue, drops.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "broker.hpp"
 #include "connection.hpp"
+#include "message_sink.hpp"
 #include "publish_encoder.hpp"
 #include "worker_loop.hpp"
 
@@ -13,6 +16,22 @@ namespace {
 using State = storage::QueuedRecord::State;
 
 constexpr core::MonoMillis kDropLogIntervalMs = 10'000;
+// While the broker sheds load (limits.max_memory), a consumer with more than this waiting on its
+// socket is slow: QoS 0 to it is dropped.
+constexpr uint64_t kSheddingOutputBuffer = 64 * 1024;
+
+// Reports what a delivery queued or evicted to the memory cap when it returns.
+class QueueMemoryTracker {
+  public:
+    QueueMemoryTracker(WorkerLoop& loop, SessionSlot& slot) : _loop(loop), _slot(slot) {}
+    ~QueueMemoryTracker() { _loop.track_queue_memory(_slot); }
+    QueueMemoryTracker(const QueueMemoryTracker&) = delete;
+    QueueMemoryTracker& operator=(const QueueMemoryTracker&) = delete;
+
+  private:
+    WorkerLoop& _loop;
+    SessionSlot& _slot;
+};
 
 // Logs a session's drops at most once per interval, with the running total.
 void log_drop(core::Session& session, core::MonoMillis now, std::string_view why) {
@@ -83,16 +102,32 @@ void WorkerLoop::send_when_durable(uint64_t session_uid, uint64_t connection_id,
 }
 
 void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
-                               const AckBarrierPtr& barrier) {
+                               const AckBarrierPtr& barrier, bool* prewritten_kept) {
     SessionSlot* slot = find_session(uid);
     if (slot == nullptr) {
-        return;  // the session ended while the message travelled
+        // Not a session: a bridge client, or a session that ended while the message travelled.
+        if (!_sinks.empty()) {
+            auto sink = _sinks.find(uid);
+            if (sink != _sinks.end()) {
+                sink->second->on_message(outgoing);
+            }
+        }
+        return;
     }
     core::Session& session = *slot->session;
     const core::MonoMillis now = this->now();
     if (outgoing.message->expired(now)) {
         return;  // [MQTT-3.3.2-5]
     }
+    const QueueMemoryTracker tracker(*this, *slot);
+    const bool shedding = _broker.memory().shedding();
+    // Over the memory cap QoS 0 is no longer queued (MemoryBudget).
+    const auto shed_qos0 = [&] {
+        LoopStats::add(_stats.publish_dropped, 1);
+        LoopStats::add(_stats.shed, 1);
+        session.count_drop();
+        log_drop(session, now, "memory cap reached, QoS 0 not queued");
+    };
     if (_broker.acl_enabled()) {
         // Checked per message (live and retained) on the session's own loop: a subscription may
         // be wider than what the session may read, and the rules may change on SIGHUP.
@@ -108,9 +143,14 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
     // A persistent session's QoS 1/2 messages are written before the publisher is acknowledged.
     const bool durable = _persistence.enabled() && session.persistent() &&
                          (outgoing.qos > 0 || (!online && queue_qos0));
+    if (!durable) {
+        // A key given by the publishing loop is not used (a prewritten entry is then erased by
+        // the caller).
+        outgoing.store_seq = 0;
+    }
     auto enqueue = [&](core::OutgoingMessage&& message) {
-        if (durable) {
-            message.store_seq = session.next_store_seq();
+        if (durable && message.store_seq == 0) {
+            message.store_seq = _broker.next_store_seq();
         }
         std::vector<core::OutgoingMessage> evicted;
         if (!session.enqueue(std::move(message), &evicted)) {
@@ -128,17 +168,24 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
                     storage::WriteBatch::EraseQueued{session.client_id(), dropped.store_seq});
             }
         }
-        if (durable) {
+        if (durable && prewritten_kept != nullptr) {
+            *prewritten_kept = true;  // queued as the publishing loop wrote it
+        } else if (durable) {
             const core::OutgoingMessage& queued = session.queued_back();
             _persistence.add(
                 storage::WriteBatch::PutQueued{
-                    session.client_id(), Persistence::to_queued(queued, State::Queued, 0, now)},
+                    session.client_id(), Persistence::to_queued(queued, State::Queued, 0, now),
+                    true},
                 barrier);
         }
     };
     if (!online) {
         // Offline: QoS 1/2 (and QoS 0 when configured) wait in the session [MQTT-3.1.2-5].
-        if (outgoing.qos > 0 || queue_qos0) {
+        if (outgoing.qos > 0) {
+            enqueue(std::move(outgoing));
+        } else if (queue_qos0 && shedding) {
+            shed_qos0();
+        } else if (queue_qos0) {
             enqueue(std::move(outgoing));
         }
         return;
@@ -146,16 +193,25 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
     if (outgoing.qos == 0) {
         if (session.queued_count() != 0) {
             // Keep the order of everything sent to this client [MQTT-4.6.0-6].
-            enqueue(std::move(outgoing));
+            if (shedding) {
+                shed_qos0();
+            } else {
+                enqueue(std::move(outgoing));
+            }
             return;
         }
         if (slot->deferred_sends != 0) {
             send_qos0_when_durable(uid, connection->id(), std::move(outgoing));
             return;
         }
-        if (connection->pending_output() > _broker.settings().limits.max_outgoing_buffer) {
+        const uint64_t output_cap = _broker.settings().limits.max_outgoing_buffer;
+        if (connection->pending_output() >
+            (shedding ? std::min(output_cap, kSheddingOutputBuffer) : output_cap)) {
             // A slow consumer: QoS 0 is dropped rather than buffered without bound.
             LoopStats::add(_stats.publish_dropped, 1);
+            if (shedding) {
+                LoopStats::add(_stats.shed, 1);
+            }
             session.count_drop();
             log_drop(session, now, "slow consumer, QoS 0 over the output buffer cap");
             return;
@@ -177,16 +233,21 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
         LoopStats::add(_stats.publish_dropped, 1);
         return;
     }
-    if (durable) {
-        outgoing.store_seq = session.next_store_seq();
+    if (durable && outgoing.store_seq == 0) {
+        outgoing.store_seq = _broker.next_store_seq();
     }
     const uint16_t packet_id = session.track_inflight(outgoing);
     if (durable) {
+        // In flight now: the entry (new, or the publishing loop's) records the packet id.
         _persistence.add(
             storage::WriteBatch::PutQueued{
                 session.client_id(),
-                Persistence::to_queued(outgoing, inflight_state(outgoing.qos), packet_id, now)},
+                Persistence::to_queued(outgoing, inflight_state(outgoing.qos), packet_id, now),
+                prewritten_kept == nullptr},
             barrier);
+        if (prewritten_kept != nullptr) {
+            *prewritten_kept = true;
+        }
         if (outgoing.qos == 2 || slot->deferred_sends != 0) {
             send_when_durable(uid, connection->id(), packet_id, awaiting(outgoing.qos));
             return;
@@ -216,6 +277,9 @@ bool Connection::send_publish(const core::OutgoingMessage& outgoing, uint16_t pa
     }
     append_publish(_out, *outgoing.message, header);
     LoopStats::add(_loop.stats().messages_sent, 1);
+    LoopStats::add(_loop.stats().messages_sent_by_qos[outgoing.qos], 1);
+    LoopStats::add(_loop.stats().payload_bytes_sent_by_qos[outgoing.qos],
+                   outgoing.message->payload.size());
     _loop.mark_dirty(this);
     return true;
 }
@@ -225,6 +289,7 @@ void Connection::pump_queue() {
         return;
     }
     core::Session& session = *_slot->session;
+    const QueueMemoryTracker tracker(_loop, *_slot);
     const core::MonoMillis now = _loop.now();
     uint16_t packet_id = 0;
     Persistence& persistence = _loop.persistence();

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <random>
+#include <utility>
 
 #include "broker.hpp"
 #include "codec/encoder.hpp"
@@ -84,6 +85,12 @@ bool Connection::handle_connect(codec::Connect& connect, std::span<const uint8_t
     if (owner != _loop.index()) {
         return migrate_to(owner, raw_frame);
     }
+    if (!memory_allows(connect)) {
+        return reject_connect(codec::ReasonCode::ServerBusy, "server busy (memory limit)");
+    }
+    if (!apply_transport_identity(connect)) {
+        return false;
+    }
     if (!authenticate(connect)) {
         return false;
     }
@@ -106,7 +113,8 @@ bool Connection::authenticate(const codec::Connect& connect) {
         return false;
     };
     if (connect.username) {
-        if (passwords &&
+        // A user name taken from a verified client certificate needs no password.
+        if (passwords && !_user_from_transport &&
             (!connect.password || !passwords->verify(*connect.username, *connect.password))) {
             // [MQTT-3.1.4-2]: the server may refuse a client that fails authentication.
             return refuse(codec::ReasonCode::BadUserNameOrPassword, "bad user name or password");
@@ -155,6 +163,13 @@ bool Connection::validate_will(const codec::Connect& connect) {
 bool Connection::migrate_to(uint32_t loop, std::span<const uint8_t> raw_frame) {
     // Sessions are pinned to a loop by their client id, so every session change (takeover,
     // delivery) happens on one thread. Move the socket there with everything read after it.
+    if (_transport && !_writing.empty()) {
+        // TLS records must reach the socket in order; a write still pending on this loop could
+        // be overtaken by the target loop's first write. Clients send CONNECT only after reading
+        // the whole handshake, so this does not happen with a well-behaved client.
+        close("cannot move a TLS connection while a write is pending");
+        return false;
+    }
     uv_os_fd_t fd = -1;
     if (uv_fileno(reinterpret_cast<uv_handle_t*>(&_handle), &fd) != 0) {
         close("cannot move connection");
@@ -169,12 +184,25 @@ bool Connection::migrate_to(uint32_t loop, std::span<const uint8_t> raw_frame) {
     carried.append(reinterpret_cast<const char*>(_unparsed.data()), _unparsed.size());
     _migrating = true;
     _will_on_close = false;
+    // The socket's place in the per-address count moves with it.
+    const bool ip_counted = std::exchange(_ip_counted, false);
+    // A TLS connection's state moves too (one thread at a time uses it), with the records it
+    // has not written yet (TLS 1.3 session tickets): the target loop writes them first. Boxed
+    // because tasks must be copyable.
+    auto transport = std::make_shared<std::unique_ptr<Transport>>(std::move(_transport));
+    std::string wire = std::move(_wire);
+    _wire.clear();
     close("moved to worker " + std::to_string(loop));
     _loop.broker().loop(loop).post([copy, carried = std::move(carried), peer = _peer,
-                                    accepted = _accepted_at](WorkerLoop& target) mutable {
-        Connection* moved = Connection::adopt(target, copy, std::move(carried), peer, accepted);
+                                    accepted = _accepted_at, ip_counted, transport,
+                                    wire = std::move(wire)](WorkerLoop& target) mutable {
+        Connection* moved = Connection::adopt(target, copy, std::move(carried), peer, accepted,
+                                              std::move(*transport), std::move(wire));
         if (moved != nullptr) {
+            moved->_ip_counted = ip_counted;
             moved->start();
+        } else if (ip_counted) {
+            target.broker().ip_limiter().release_peer(peer, target.now());
         }
     });
     return false;
@@ -203,7 +231,8 @@ void Connection::take_over(SessionSlot& slot, bool clean_start) {
 
 void Connection::attach_session(codec::Connect& connect, const std::string& assigned_id) {
     SessionSlot* slot = _loop.find_session(connect.client_id);
-    if (slot != nullptr && slot->connection != nullptr) {
+    const bool takeover = slot != nullptr && slot->connection != nullptr;
+    if (takeover) {
         take_over(*slot, connect.clean_start);
     }
     if (slot != nullptr && connect.clean_start) {
@@ -220,7 +249,7 @@ void Connection::attach_session(codec::Connect& connect, const std::string& assi
     slot->connection = this;
     slot->expires_at = 0;
     core::Session& session = *slot->session;
-    session.online.store(true, std::memory_order_relaxed);
+    session.subscriber.online.store(true, std::memory_order_relaxed);
     configure_session(session, connect);
     Persistence& persistence = _loop.persistence();
     if (persistence.enabled()) {
@@ -235,6 +264,8 @@ void Connection::attach_session(codec::Connect& connect, const std::string& assi
     }
     LoopStats::add(_loop.stats().clients, 1);
     send_connack(session_present, connect, assigned_id);
+    _loop.broker().presence().connected(session.client_id(), _peer, static_cast<uint8_t>(_version),
+                                        takeover);
     spdlog::debug("client {} ({}): connected, MQTT {}, session present {}", session.client_id(),
                   _peer, static_cast<int>(_version), session_present);
     // Unacknowledged messages go out again first, then the queue [MQTT-4.4.0-1].
@@ -267,6 +298,8 @@ void Connection::configure_session(core::Session& session, codec::Connect& conne
         session.expiry_interval_s = cap;
     }
     _connect_expiry_zero = session.expiry_interval_s == 0;
+    session.subscriber.durable.store(_loop.persistence().enabled() && session.persistent(),
+                                     std::memory_order_relaxed);
     if (connect.will) {
         core::PendingWill pending;
         pending.delay_s = connect.will->properties.will_delay_interval.value_or(0);
@@ -384,7 +417,7 @@ void Connection::release_session() {
         return;
     }
     _slot->connection = nullptr;
-    _slot->session->online.store(false, std::memory_order_relaxed);
+    _slot->session->subscriber.online.store(false, std::memory_order_relaxed);
     _slot->session->offline_since = _loop.now();
     _slot = nullptr;
     LoopStats::sub(_loop.stats().clients, 1);

@@ -67,6 +67,11 @@ bool Connection::handle_publish(codec::Publish& publish) {
     const core::BrokerSettings& settings = _loop.broker().settings();
     core::Session& session = *_slot->session;
     LoopStats::add(_loop.stats().messages_received, 1);
+    if (publish.qos < 3) {
+        LoopStats::add(_loop.stats().messages_received_by_qos[publish.qos], 1);
+        LoopStats::add(_loop.stats().payload_bytes_received_by_qos[publish.qos],
+                       publish.payload.size());
+    }
     if (publish.qos > settings.maximum_qos) {
         // [MQTT-3.2.2-11]
         return protocol_error(codec::ReasonCode::QosNotSupported, "QoS not supported");
@@ -90,6 +95,9 @@ bool Connection::handle_publish(codec::Publish& publish) {
     }
     const codec::PacketType ack_type =
         publish.qos == 2 ? codec::PacketType::Pubrec : codec::PacketType::Puback;
+    if (refuse_over_limits(publish, ack_type)) {
+        return true;  // over the publish rate or the memory cap (connection_limits.cpp)
+    }
     if (publish.topic.starts_with("$SYS")) {
         // $SYS belongs to the broker; clients cannot publish into it.
         LoopStats::add(_loop.stats().publish_dropped, 1);
@@ -151,9 +159,11 @@ bool Connection::handle_publish(codec::Publish& publish) {
     }
     // QoS 2: the packet id must not become durable before the subscribers' queue entries, or a
     // crash in between would make the broker take the publisher's resend for a duplicate and
-    // lose the message. Entries written by this loop share its batch with the id (atomic).
-    // Entries on other loops commit in their own batches: the id is then written once they are
-    // durable, and a crash in between can repeat (never lose) the message — see README.
+    // lose the message. Entries of persistent sessions, on any loop, are written by this loop
+    // (LocalRouter) into the batch that takes the id: atomic. Only an entry another loop writes
+    // itself (its session became persistent while the message travelled) commits in its own
+    // batch: the id is then written once it is durable, and a crash in between could repeat
+    // (never lose) the message.
     const bool record_qos2 = barrier && publish.qos == 2 && session.persistent();
     AckBarrierPtr routing = barrier;
     if (record_qos2) {

@@ -107,6 +107,8 @@ bool Connection::handle_disconnect(const codec::Disconnect& disconnect) {
                                       "session expiry cannot be set after 0");
             }
             session.expiry_interval_s = *expiry;
+            session.subscriber.durable.store(_loop.persistence().enabled() && session.persistent(),
+                                             std::memory_order_relaxed);
         }
     }
     // A normal DISCONNECT discards the will [MQTT-3.1.2-10]; MQTT 5 reason 0x04 keeps it

@@ -78,7 +78,7 @@ bool Connection::handle_subscribe(codec::Subscribe& subscribe) {
         options.subscription_id = subscription_id;
         // A repeated filter replaces the subscription [MQTT-3.8.4-3].
         const bool is_new = _loop.broker().subscriptions().subscribe(session.key(), entry.filter,
-                                                                     options, &session.online);
+                                                                     options, &session.subscriber);
         session.subscriptions[entry.filter] = options;
         suback.reason_codes.push_back(options.qos);
         // Retain Handling: 0 always, 1 only for a new subscription, 2 never

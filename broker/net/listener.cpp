@@ -7,6 +7,8 @@
 #include <string>
 
 #include "connection.hpp"
+#include "tls_context.hpp"
+#include "tls_transport.hpp"
 #include "worker_loop.hpp"
 
 namespace tern::net {
@@ -56,8 +58,22 @@ void Listener::on_connection(uv_stream_t* server, int status) noexcept {
         return;
     }
     try {
-        Connection* connection = Connection::accept(self->_loop, server);
-        if (connection != nullptr) {
+        std::unique_ptr<Transport> transport;
+        if (self->_tls) {
+            try {
+                transport = std::make_unique<TlsTransport>(*self->_tls->current());
+            } catch (const TlsError& error) {
+                // Accepted and closed at once: a socket left pending would stall the listener.
+                spdlog::error("TLS listener {}: {}", listener_name(self->_settings), error.what());
+                if (Connection* refused = Connection::accept(self->_loop, server)) {
+                    refused->close("no memory for TLS");
+                }
+                return;
+            }
+        }
+        Connection* connection = Connection::accept(self->_loop, server, std::move(transport));
+        // admit(): the per-address limits reset the socket at once when they refuse it.
+        if (connection != nullptr && connection->admit()) {
             connection->start();
         }
     } catch (const std::exception& error) {

@@ -4,6 +4,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/settings.hpp"
@@ -11,6 +12,7 @@
 namespace tern::net {
 
 class WorkerLoop;
+class TlsListenerContext;
 
 class Listener {
   public:
@@ -24,6 +26,9 @@ class Listener {
     // Closes the socket; safe to call twice. The object must live until the loop ends.
     void close();
     uint16_t bound_port() const noexcept { return _bound_port; }
+    // Makes this a TLS listener: each accepted socket gets a TLS transport from the context's
+    // current configuration (which SIGHUP may replace). Before open().
+    void set_tls(std::shared_ptr<TlsListenerContext> tls) { _tls = std::move(tls); }
 
   private:
     static void on_connection(uv_stream_t* server, int status) noexcept;
@@ -33,6 +38,7 @@ class Listener {
     uv_tcp_t _handle{};
     bool _open = false;
     uint16_t _bound_port = 0;
+    std::shared_ptr<TlsListenerContext> _tls;  // null = plain TCP
 };
 
 }  // namespace tern::net

@@ -24,6 +24,27 @@ std::size_t LocalRouter::route(WorkerLoop& origin, const core::MessagePtr& messa
         if (delivery.subscriber.loop == origin.index()) {
             origin.deliver_local(delivery.subscriber.session_uid, std::move(outgoing),
                                  origin.publishing_barrier());
+        } else if (delivery.durable && outgoing.qos == 0 && origin.persistence().enabled()) {
+            // QoS 0 may be queued (and stored) there too: its key is taken now, in publishing
+            // order with the QoS 1/2 entries written below, so a restart keeps the order.
+            outgoing.store_seq = _broker.next_store_seq();
+            origin.deliver_remote(delivery.subscriber.loop, delivery.subscriber.session_uid,
+                                  std::move(outgoing), origin.publishing_barrier());
+        } else if (delivery.durable && origin.persistence().enabled()) {
+            // A persistent session on another loop: its queue entry goes into this loop's batch,
+            // with the publisher's own records (its QoS 2 packet id, the retained message). A
+            // crash keeps all of them or none, so a QoS 2 PUBLISH resent after a restart is never
+            // delivered twice, nor taken for a duplicate of a message that was lost.
+            outgoing.store_seq = _broker.next_store_seq();
+            origin.persistence().add(
+                storage::WriteBatch::PutQueued{
+                    delivery.client_id,
+                    Persistence::to_queued(outgoing, storage::QueuedRecord::State::Queued, 0,
+                                           origin.now()),
+                    true},
+                origin.publishing_barrier());
+            origin.deliver_remote(delivery.subscriber.loop, delivery.subscriber.session_uid,
+                                  std::move(outgoing), nullptr, std::move(delivery.client_id));
         } else {
             origin.deliver_remote(delivery.subscriber.loop, delivery.subscriber.session_uid,
                                   std::move(outgoing), origin.publishing_barrier());

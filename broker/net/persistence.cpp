@@ -103,6 +103,7 @@ void Persistence::put_session(const core::Session& session, core::MonoMillis now
     record.client_id = session.client_id();
     record.protocol_version = static_cast<uint8_t>(session.version);
     record.expiry_interval_s = session.expiry_interval_s;
+    record.username = session.username;
     record.disconnected_at = connected ? 0 : storage::unix_now_ms();
     for (const auto& [filter, options] : session.subscriptions) {
         record.subscriptions.push_back({filter, options});

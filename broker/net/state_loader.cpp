@@ -26,6 +26,8 @@ class StateLoader final : public storage::LoadVisitor {
         core::Session& session = *slot.session;
         session.version = static_cast<codec::ProtocolVersion>(record.protocol_version);
         session.expiry_interval_s = record.expiry_interval_s;
+        session.username = std::move(record.username);
+        session.subscriber.durable.store(session.persistent(), std::memory_order_relaxed);
         const core::BrokerSettings& settings = _broker.settings();
         session.limits.max_inflight = settings.limits.max_inflight;
         session.limits.max_queued_messages = settings.limits.max_queued_messages;
@@ -44,7 +46,7 @@ class StateLoader final : public storage::LoadVisitor {
         }
         for (storage::SubscriptionRecord& subscription : record.subscriptions) {
             _broker.subscriptions().subscribe(session.key(), subscription.filter,
-                                              subscription.options, &session.online);
+                                              subscription.options, &session.subscriber);
             session.subscriptions[subscription.filter] = subscription.options;
         }
         if (record.will) {
@@ -73,7 +75,7 @@ class StateLoader final : public storage::LoadVisitor {
         outgoing.subscription_ids = std::move(entry.subscription_ids);
         outgoing.store_seq = entry.seq;
         outgoing.message = Persistence::from_record(std::move(entry.message), _now);
-        session.restore_store_seq(entry.seq);
+        _broker.restore_store_seq(entry.seq);
         using State = storage::QueuedRecord::State;
         switch (entry.state) {
             case State::Queued:

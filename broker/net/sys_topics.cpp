@@ -22,6 +22,8 @@ void publish_sys_topics(Broker& broker, WorkerLoop& loop) {
         {"$SYS/broker/clients/connected", std::to_string(stats.clients)},
         {"$SYS/broker/clients/total", std::to_string(stats.sessions)},
         {"$SYS/broker/clients/auth_failures", std::to_string(stats.auth_failures)},
+        {"$SYS/broker/tls/handshakes", std::to_string(stats.tls_handshakes)},
+        {"$SYS/broker/tls/handshake_failures", std::to_string(stats.tls_handshake_failures)},
         {"$SYS/broker/messages/received", std::to_string(stats.messages_received)},
         {"$SYS/broker/messages/sent", std::to_string(stats.messages_sent)},
         {"$SYS/broker/messages/dropped", std::to_string(stats.publish_dropped)},
@@ -30,6 +32,15 @@ void publish_sys_topics(Broker& broker, WorkerLoop& loop) {
         {"$SYS/broker/subscriptions/count", std::to_string(broker.subscriptions().size())},
         {"$SYS/broker/retained messages/count", std::to_string(broker.retained().size())},
         {"$SYS/broker/retained messages/refused", std::to_string(stats.retained_refused)},
+        // Abuse limits: sockets reset by the per-address limits, CONNECTs and messages refused
+        // while shedding load, PUBLISHes over a connection's rate; the bytes the memory cap
+        // tracks.
+        {"$SYS/broker/clients/refused/per_ip", std::to_string(stats.refused_per_ip)},
+        {"$SYS/broker/clients/refused/rate", std::to_string(stats.refused_rate)},
+        {"$SYS/broker/clients/refused/memory", std::to_string(stats.refused_memory)},
+        {"$SYS/broker/messages/rate_limited", std::to_string(stats.rate_limited)},
+        {"$SYS/broker/messages/shed", std::to_string(stats.shed)},
+        {"$SYS/broker/memory/tracked", std::to_string(broker.memory().tracked())},
     };
     const core::MonoMillis now = loop.now();
     for (const auto& [topic, value] : values) {

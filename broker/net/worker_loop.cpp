@@ -136,6 +136,7 @@ void WorkerLoop::add_connection(Connection* connection) {
 }
 
 void WorkerLoop::remove_connection(Connection* connection) {
+    connection->release_limits();  // per-address count and memory cap
     _connections_by_id.erase(connection->id());
     const uint32_t slot = connection->loop_slot;
     if (slot < _connections.size() && _connections[slot] == connection) {
@@ -199,11 +200,27 @@ void WorkerLoop::destroy_session(SessionSlot& slot) {
     }
     _by_client_id.erase(session.client_id());
     LoopStats::sub(_stats.sessions, 1);
+    if (slot.tracked_queue_bytes != 0) {
+        // Its queue goes with it.
+        _broker.memory().add(_index, -static_cast<int64_t>(slot.tracked_queue_bytes));
+    }
     _by_uid.erase(session.uid());  // frees the slot and the session
 }
 
+void WorkerLoop::add_sink(uint64_t uid, MessageSink* sink) {
+    _sinks[uid] = sink;
+}
+
+void WorkerLoop::remove_sink(uint64_t uid) {
+    _sinks.erase(uid);
+}
+
+void WorkerLoop::add_stop_hook(Task hook) {
+    _stop_hooks.push_back(std::move(hook));
+}
+
 void WorkerLoop::deliver_remote(uint32_t loop, uint64_t uid, core::OutgoingMessage&& outgoing,
-                                const AckBarrierPtr& barrier) {
+                                const AckBarrierPtr& barrier, std::string prewritten_for) {
     auto& batch = _outbox[loop];
     if (batch.empty()) {
         _outbox_targets.push_back(loop);
@@ -212,7 +229,7 @@ void WorkerLoop::deliver_remote(uint32_t loop, uint64_t uid, core::OutgoingMessa
         barrier->hold();  // released by the target loop once it has recorded the delivery
         barrier->crossed_loops = true;
     }
-    batch.push_back(RemoteDelivery{uid, std::move(outgoing), barrier});
+    batch.push_back(RemoteDelivery{uid, std::move(outgoing), barrier, std::move(prewritten_for)});
 }
 
 void WorkerLoop::on_async(uv_async_t* handle) noexcept {
@@ -235,6 +252,10 @@ void WorkerLoop::drain_inbox() {
         stop_requested = _stop_requested;
     }
     for (auto& delivery : deliveries) {
+        if (!delivery.prewritten_for.empty()) {
+            settle_prewritten(delivery);
+            continue;
+        }
         deliver_local(delivery.session_uid, std::move(delivery.outgoing), delivery.barrier);
         if (delivery.barrier) {
             delivery.barrier->release();
@@ -250,12 +271,29 @@ void WorkerLoop::drain_inbox() {
 
 void WorkerLoop::on_check(uv_check_t* handle) noexcept {
     auto* self = static_cast<WorkerLoop*>(handle->data);
-    self->flush_outbox();
+    // The batch first: queue entries this loop wrote for sessions of other loops must be ahead
+    // of whatever those loops write about them once the deliveries arrive (the writer commits
+    // batches in submission order).
     if (self->_persistence_dirty) {
         self->_persistence_dirty = false;
         self->_persistence.submit();
     }
+    self->flush_outbox();
     self->flush_dirty();
+    self->_broker.memory().end_of_iteration(self->_index);
+    ++self->_read_epoch;  // every connection may read its budget again
+}
+
+void WorkerLoop::settle_prewritten(RemoteDelivery& delivery) {
+    const uint64_t seq = delivery.outgoing.store_seq;
+    bool kept = false;
+    deliver_local(delivery.session_uid, std::move(delivery.outgoing), nullptr, &kept);
+    if (!kept) {
+        // Not kept (the session ended or no longer persists, the message expired, was refused by
+        // a full queue, the ACL or the client's maximum packet size): a restart must not bring it
+        // back. This batch commits after the publisher's, which holds the entry.
+        _persistence.add(storage::WriteBatch::EraseQueued{std::move(delivery.prewritten_for), seq});
+    }
 }
 
 void WorkerLoop::flush_outbox() {
@@ -274,6 +312,7 @@ void WorkerLoop::flush_dirty() {
         if (connection != nullptr) {
             connection->dirty = false;
             connection->flush();
+            connection->track_memory();  // what the socket did not take counts to the cap
         }
     }
     _dirty.clear();
@@ -294,6 +333,7 @@ void WorkerLoop::tick() {
     std::vector<Connection*> connections = _connections;
     for (Connection* connection : connections) {
         connection->check_timeouts(now);
+        connection->track_memory();  // output written since, partial input packets
     }
     // Wills whose delay has passed, and sessions whose expiry has passed [MQTT-3.1.2-23].
     std::vector<SessionSlot*> expired;
@@ -325,6 +365,7 @@ void WorkerLoop::tick() {
     }
     if (_index == 0) {
         _broker.on_tick(*this, now);
+        _broker.memory().tick(now);
     }
 }
 
@@ -333,6 +374,11 @@ void WorkerLoop::close_everything() {
     // other loops, whose inboxes stay open until every loop has finished this phase).
     _stopping = true;
     uv_timer_stop(&_tick);
+    std::vector<Task> hooks = std::move(_stop_hooks);
+    _stop_hooks.clear();
+    for (Task& hook : hooks) {
+        hook(*this);
+    }
     std::vector<Connection*> connections = _connections;
     for (Connection* connection : connections) {
         connection->disconnect(codec::ReasonCode::ServerShuttingDown, "server shutting down");

@@ -22,6 +22,7 @@ namespace tern::net {
 
 class Broker;
 class Connection;
+class MessageSink;
 
 // A session and the connection currently attached to it (null while offline).
 struct SessionSlot {
@@ -32,6 +33,7 @@ struct SessionSlot {
     // Sends waiting for a commit (send_when_durable): while any wait, later sends wait too, so
     // that the client sees its messages in order.
     uint32_t deferred_sends = 0;
+    uint64_t tracked_queue_bytes = 0;  // queue bytes reported to the memory cap
 };
 
 // A message for a session owned by another loop, carried through that loop's inbox.
@@ -39,6 +41,9 @@ struct RemoteDelivery {
     uint64_t session_uid = 0;
     core::OutgoingMessage outgoing;
     AckBarrierPtr barrier;  // the publisher's acknowledgement waits for this delivery's write
+    // Set when the publishing loop already wrote the session's queue entry (key
+    // outgoing.store_seq): the session's client id, to erase the entry if it is not kept.
+    std::string prewritten_for;
 };
 
 struct StringHash {
@@ -81,6 +86,9 @@ class WorkerLoop {
 
     // A per-loop scratch buffer for socket reads; valid until the next read callback returns.
     uv_buf_t read_buffer() noexcept;
+    // Counts loop iterations, so that a connection can tell when its per-iteration read budget
+    // starts afresh (Connection::read_allowance).
+    uint32_t read_epoch() const noexcept { return _read_epoch; }
 
     // Connections: registered on creation, removed by their close callback.
     void add_connection(Connection* connection);
@@ -95,14 +103,29 @@ class WorkerLoop {
     // Removes the session's subscriptions from the tree and forgets it. Its connection, if any,
     // must already be detached.
     void destroy_session(SessionSlot& slot);
+    // Reports the change in size of the session's queue to the memory cap (connection_limits.cpp).
+    void track_queue_memory(SessionSlot& slot) noexcept;
 
     // Hands `outgoing` to the session `uid` on this loop (drops it if the session is gone). A
-    // durable queue entry written for it holds `barrier`.
+    // durable queue entry written for it holds `barrier`. With `prewritten_kept`, the entry
+    // (key outgoing.store_seq) was written by the publishing loop: it is not written again, and
+    // *prewritten_kept says whether the session kept the message (else the caller erases it).
     void deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
-                       const AckBarrierPtr& barrier = nullptr);
-    // Buffers a delivery for another loop; sent in one batch at the end of this iteration.
+                       const AckBarrierPtr& barrier = nullptr, bool* prewritten_kept = nullptr);
+    // In-process receivers (bridge clients) addressed like sessions by a uid from
+    // Broker::next_session_uid(): deliver_local hands them what no session of that uid takes.
+    void add_sink(uint64_t uid, MessageSink* sink);
+    void remove_sink(uint64_t uid);
+    // Runs `hook` at the start of shutdown, before this loop closes its connections, so that
+    // other users of the loop (the bridge) close their handles. Call on the loop's thread, or
+    // before the loop starts.
+    void add_stop_hook(Task hook);
+
+    // Buffers a delivery for another loop; sent in one batch at the end of this iteration, after
+    // this iteration's storage batch was submitted (so that a queue entry written here for the
+    // target, `prewritten_for` non-empty, commits before anything the target writes about it).
     void deliver_remote(uint32_t loop, uint64_t uid, core::OutgoingMessage&& outgoing,
-                        const AckBarrierPtr& barrier = nullptr);
+                        const AckBarrierPtr& barrier = nullptr, std::string prewritten_for = {});
 
     // QoS 2 towards a persistent session: the PUBLISH (or PUBREL) leaves only once its in-flight
     // record is durable, so that after a crash the broker never resends a PUBLISH the client
@@ -137,6 +160,8 @@ class WorkerLoop {
     static void on_check(uv_check_t* handle) noexcept;
     static void on_tick(uv_timer_t* handle) noexcept;
     void drain_inbox();
+    // A delivery whose queue entry the publishing loop wrote: delivered, or its entry erased.
+    void settle_prewritten(RemoteDelivery& delivery);
     void flush_dirty();
     void flush_outbox();
     void tick();
@@ -161,6 +186,7 @@ class WorkerLoop {
     bool _stop_requested = false;
 
     std::vector<char> _read_buffer;
+    uint32_t _read_epoch = 0;
     std::vector<Connection*> _connections;  // unordered; index stored in the connection
     std::vector<Connection*> _dirty;
     std::vector<std::vector<RemoteDelivery>> _outbox;  // per target loop
@@ -175,6 +201,8 @@ class WorkerLoop {
     // Keys view the session's own client id (stable: sessions live on the heap).
     std::unordered_map<std::string_view, SessionSlot*, StringHash> _by_client_id;
     std::unordered_map<uint64_t, std::unique_ptr<SessionSlot>> _by_uid;
+    std::unordered_map<uint64_t, MessageSink*> _sinks;
+    std::vector<Task> _stop_hooks;
 };
 
 }  // namespace tern::net

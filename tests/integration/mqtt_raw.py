@@ -423,9 +423,11 @@ class Packet:
 class RawClient:
     """One TCP connection speaking hand-built MQTT. All waits are bounded by a timeout."""
 
-    def __init__(self, host, port, proto=4, timeout=5.0):
+    def __init__(self, host, port, proto=4, timeout=5.0, source=None):
+        """source: local address to connect from (e.g. "127.0.0.2", for per-address limits)."""
         self.proto = proto
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._buf = bytearray()
         self._next_id = 0

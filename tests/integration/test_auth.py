@@ -321,3 +321,41 @@ def test_bad_password_file_at_start_exits_2(make_broker, tmp_path):
     broker.spawn()
     assert broker.wait_exit() == 2
     assert broker.stderr().startswith("%s:2: " % passwd), broker.stderr()
+
+
+@pytest.mark.tern_only
+def test_offline_session_keeps_its_user_name_across_a_restart(make_broker, raws, proto, tmp_path):
+    """Messages routed to a persistent session while it is offline are checked against the ACL
+    with the user name it connected with, also after a restart (the name is stored with it)."""
+    from test_durability import configure_storage, connect_session
+
+    acl = tmp_path / "acl"
+    acl.write_text(ACL)
+    passwd = password_file(tmp_path, USERS)
+    broker = make_broker(start=False, sys_interval=0)
+    configure_storage(broker, "async")
+    with open(broker.config_path, "a") as config:
+        config.write('[auth]\npassword_file = "%s"\nacl_file = "%s"\n' % (passwd, acl))
+    broker.start()
+
+    def alice_session(present):
+        conn = raws(broker, proto)
+        props = [(raw.SESSION_EXPIRY_INTERVAL, 300)] if proto == 5 else []
+        ack = conn.connect("alice-persistent", clean=False, props=props, username="alice",
+                           password=USERS["alice"])
+        assert (ack.rc, ack.session_present) == (0, present)
+        return conn
+
+    alice = alice_session(False)
+    assert alice.subscribe([("r/#", 1), ("users/+/inbox", 1)]).codes == [1, 1]
+    alice.disconnect()
+    broker.restart()
+
+    pub = login(raws, broker, proto, "pub")
+    pub.publish_acked("r/offline", b"readable by alice", qos=1)
+    pub.publish_acked("users/bob/inbox", b"not for alice", qos=1)
+    pub.publish_acked("users/alice/inbox", b"for alice", qos=1)
+    alice = alice_session(True)
+    got = [(p.topic, p.payload) for p in (alice.recv_publish(), alice.recv_publish())]
+    assert got == [("r/offline", b"readable by alice"), ("users/alice/inbox", b"for alice")]
+    alice.expect_nothing(0.3)

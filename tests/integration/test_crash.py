@@ -258,7 +258,6 @@ def test_kill9_during_qos1_and_qos2_streams(make_broker, raws, durability):
     rng = random.Random(seed)
     broker = durable_broker(make_broker, durability, max_queued_messages=100000)
     failures = []
-    known_gaps = []
     lines = ["seed %d (TERN_CRASH_SEED), %s, %d worker(s)" % (seed, durability, broker.workers)]
     for it in range(ITERATIONS):
         proto = 4 if it % 2 == 0 else 5
@@ -318,24 +317,13 @@ def test_kill9_during_qos1_and_qos2_streams(make_broker, raws, durability):
                     len(receiver.resends)))
         lines.append(line)
         print(line)
-        if problems and broker.workers > 1 and all(
-                p.startswith("b'q2'") and ("delivered twice" in p or "duplicates in all" in p)
-                for p in problems):
-            known_gaps.append("iteration %d: %s" % (it, "; ".join(problems)))
-        elif problems:
+        if problems:
             failures.append("iteration %d (v%d, %s subscriber, kill at %d sent + %.4f s):\n  %s" % (
                 it, proto, "online" if online else "offline", kill_point, jitter,
                 "\n  ".join(problems)))
     assert not failures, "seed %d, %s, %d worker(s): %d of %d iterations failed\n%s\n\n%s" % (
         seed, durability, broker.workers, len(failures), ITERATIONS, "\n".join(failures[:8]),
         "\n".join(lines))
-    if known_gaps:
-        # Known gap (README, Durability): with several worker loops, the publisher's QoS 2
-        # packet id and the subscriber's queue entry are written by different loops' batches,
-        # so a kill -9 between the two commits can repeat a QoS 2 message (never lose one: a
-        # lost message fails above). QoS 1 and the single-loop case are checked strictly.
-        pytest.xfail("multi-loop QoS 2 across kill -9: %d iteration(s): %s" % (
-            len(known_gaps), " | ".join(known_gaps[:3])))
 
 
 @pytest.mark.parametrize("durability", DURABILITIES)

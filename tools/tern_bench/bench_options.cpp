@@ -27,6 +27,16 @@ Closed loop (default): a publisher keeps at most --window messages sent but not 
 its subscriber; with several subscribers, by the slowest one. --open-loop sends as fast as the
 socket takes. Only loopback targets (127.0.0.0/8) are accepted.
 
+--persistent: subscribers connect with Clean Session 0 (MQTT 5: Clean Start 0, Session Expiry
+Interval 3600 s), so the broker keeps (and may store) their sessions and queues. Their client ids
+are fixed per --topic-prefix (tbpHHHHHHHH-sN, HHHHHHHH a hash of the prefix). Before the run each
+id first connects once with Clean Session 1, which discards whatever session an earlier or killed
+run left; after the run, once the subscribers have disconnected, each id connects once more with
+Clean Session 1 so the broker is left without them. A subscriber whose CONNACK still says
+"session present" is counted (sessions_resumed). Publishers always use clean sessions. In a
+closed loop the window also caps each publisher's unacknowledged QoS 1/2 PUBLISHes, so a broker
+that acknowledges only once a message is stored runs at the pace it stores (rate_acked).
+
 Output: a progress line per second on stderr, a table and one JSON line (last) on stdout.
 Exit status: 0 done, 1 connection or protocol error, 2 bad command line.)";
 
@@ -100,6 +110,9 @@ void define_flags(CLI::App& app, BenchOptions& o, RawFlags& raw) {
         ->check(CLI::Range(1u, 3'600'000u));
     app.add_option("--topic-prefix", o.topic_prefix, "First topic level");
     app.add_flag("!--no-progress", o.progress, "No progress line on stderr");
+    app.add_flag("--persistent", o.persistent,
+                 "Subscribers keep persistent sessions (Clean Session 0), wiped before and after "
+                 "the run (see below)");
 }
 
 // Cross-flag rules CLI11 cannot express; returns an error message or "".
@@ -129,7 +142,8 @@ std::string resolve(BenchOptions& o, const RawFlags& raw, const CLI::App& app) {
          {reject("--publishers", s == Scenario::FanIn || s == Scenario::Publish),
           reject("--subscribers", s == Scenario::FanOut),
           reject("--pairs", s == Scenario::Pairs || s == Scenario::Latency),
-          reject("--connections", s == Scenario::Idle), reject("--rate", s != Scenario::Idle)}) {
+          reject("--connections", s == Scenario::Idle), reject("--rate", s != Scenario::Idle),
+          reject("--persistent", s != Scenario::Idle && s != Scenario::Publish)}) {
         if (!error.empty()) {
             return error;
         }
@@ -173,6 +187,9 @@ std::string resolve(BenchOptions& o, const RawFlags& raw, const CLI::App& app) {
     }
     if (o.pid && *o.pid <= 0) {
         return "--pid must be a process id";
+    }
+    if (o.sink && o.persistent) {
+        return "--persistent does not apply to --sink";
     }
     return {};
 }

@@ -14,6 +14,10 @@ enum class Scenario { FanIn, FanOut, Pairs, Latency, Idle, Publish };
 
 std::string_view scenario_name(Scenario scenario) noexcept;
 
+// --persistent: Session Expiry Interval (seconds) the MQTT 5 subscribers ask for. Long enough
+// for any run; finite, so that a session a killed run left behind still ends on its own.
+inline constexpr uint32_t kPersistentSessionExpiryS = 3600;
+
 struct BenchOptions {
     bool sink = false;  // be the target: accept MQTT connections, ack and count PUBLISHes
     std::string host = "127.0.0.1";
@@ -43,6 +47,9 @@ struct BenchOptions {
     uint32_t stall_timeout_ms = 1000;
     std::string topic_prefix = "bench";
     bool progress = true;
+    // Subscribers keep persistent sessions (Clean Session 0; MQTT 5: Clean Start 0 and a
+    // Session Expiry Interval), wiped with a Clean Session 1 connection before and after the run.
+    bool persistent = false;
 
     // Effective closed-loop window (messages) after the byte cap.
     uint32_t effective_window() const noexcept;

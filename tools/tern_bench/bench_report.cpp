@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "topology.hpp"
+
 namespace tern::bench {
 
 namespace {
@@ -75,6 +77,13 @@ double BenchReport::rate_received() const noexcept {
     return span > 0.0 ? static_cast<double>(totals.unique) / span : 0.0;
 }
 
+double BenchReport::rate_acked() const noexcept {
+    // Like rate_received: acknowledgements that trail the publishing (a broker that stores
+    // before acknowledging) count at the pace they came.
+    const double span = std::max(acked_s, duration_s);
+    return span > 0.0 ? static_cast<double>(totals.acked) / span : 0.0;
+}
+
 void print_table(std::ostream& out, const BenchReport& r) {
     const BenchOptions& o = *r.options;
     const auto& t = r.totals;
@@ -96,7 +105,8 @@ void print_table(std::ostream& out, const BenchReport& r) {
             << o.threads << " thread(s)\n";
         out << fmt("  sent            %.0f", static_cast<double>(t.sent)) << "  ("
             << human_rate(r.rate_sent()) << " msg/s)"
-            << fmt("  acked %.0f\n", static_cast<double>(t.acked));
+            << fmt("  acked %.0f", static_cast<double>(t.acked))
+            << (o.qos > 0 ? "  (" + human_rate(r.rate_acked()) + " msg/s)\n" : std::string("\n"));
         out << fmt("  received        %.0f", static_cast<double>(t.received)) << "  ("
             << human_rate(r.rate_received()) << " msg/s)"
             << fmt("  expected %.0f\n", static_cast<double>(t.expected));
@@ -109,6 +119,11 @@ void print_table(std::ostream& out, const BenchReport& r) {
             << fmt("  p99 %.1f", micros(t.latency.percentile(99)))
             << fmt("  p99.9 %.1f", micros(t.latency.percentile(99.9)))
             << fmt("  max %.1f\n", micros(t.latency.max()));
+    }
+    if (o.persistent && !idle) {
+        out << "  sessions        persistent, client ids " << persistent_client_id_prefix(o)
+            << "N, wiped in " << fmt("%.2f s", r.wipe_s)
+            << fmt(", %.0f resumed\n", static_cast<double>(t.sessions_resumed));
     }
     out << fmt("  tern-bench CPU  %.2f s", r.bench_cpu_s)
         << fmt(" (%.0f%% of a core)\n", r.elapsed_s > 0 ? 100.0 * r.bench_cpu_s / r.elapsed_s : 0);
@@ -149,6 +164,10 @@ std::string json_line(const BenchReport& r) {
     j["window"] = o.open_loop ? 0 : o.effective_window();
     j["rate_limit"] = o.rate;
     j["threads"] = o.threads;
+    j["persistent"] = o.persistent;
+    j["session_client_id_prefix"] = o.persistent ? Json(persistent_client_id_prefix(o)) : Json();
+    j["sessions_resumed"] = t.sessions_resumed;
+    j["wipe_s"] = round_to(r.wipe_s, 3);
     j["duration_s"] = round_to(r.duration_s, 3);
     j["elapsed_s"] = round_to(r.elapsed_s, 3);
     j["sent"] = t.sent;
@@ -165,6 +184,7 @@ std::string json_line(const BenchReport& r) {
     j["stalls"] = t.stalls;
     j["rate_sent"] = round_to(r.rate_sent(), 1);
     j["rate_received"] = round_to(r.rate_received(), 1);
+    j["rate_acked"] = round_to(r.rate_acked(), 1);
     j["latency_us"] = Json{{"p50", micros(t.latency.percentile(50))},
                            {"p90", micros(t.latency.percentile(90))},
                            {"p99", micros(t.latency.percentile(99))},

@@ -22,7 +22,9 @@ struct BenchReport {
     double duration_s = 0.0;  // publishing (idle: holding) time
     double elapsed_s = 0.0;   // publishing plus draining
     double active_s = 0.0;    // start until the last message arrived
+    double acked_s = 0.0;     // start until the last acknowledgement arrived
     double bench_cpu_s = 0.0;
+    double wipe_s = 0.0;  // --persistent: Clean Session 1 connections before and after
     std::optional<ProcessSample> broker_initial;  // before the first connection
     std::optional<ProcessSample> broker_start;    // when publishing (holding) began
     std::optional<ProcessSample> broker_end;      // after draining
@@ -32,6 +34,7 @@ struct BenchReport {
     uint64_t loss() const noexcept;
     double rate_sent() const noexcept;
     double rate_received() const noexcept;
+    double rate_acked() const noexcept;
 };
 
 void print_table(std::ostream& out, const BenchReport& report);

@@ -15,6 +15,7 @@
 #include "load_loop.hpp"
 #include "process_stats.hpp"
 #include "run_state.hpp"
+#include "session_wiper.hpp"
 #include "topology.hpp"
 
 namespace tern::bench {
@@ -23,10 +24,12 @@ namespace {
 
 constexpr auto kPollInterval = std::chrono::milliseconds(5);
 constexpr uint64_t kDrainQuietNs = kNanosPerSecond;  // drain ends after 1 s without progress
+constexpr uint32_t kWipeStepTimeoutMs = 10'000;      // per connect, CONNACK and close
 
 struct Totals {
     uint64_t sent = 0, expected = 0, acked = 0, received = 0, unique = 0;
     uint64_t ready = 0, failed = 0, pings = 0, pongs = 0, last_receive_ns = 0, unwritten = 0;
+    uint64_t last_ack_ns = 0;
     bool all_draining = true;  // every loop has seen the Draining phase
 };
 
@@ -47,6 +50,7 @@ Totals sum_live(const RunState& state) {
             t.all_draining && live->phase.load(std::memory_order_acquire) == Phase::Draining;
         t.unwritten += live->unwritten.load(relaxed);
         t.last_receive_ns = std::max(t.last_receive_ns, live->last_receive_ns.load(relaxed));
+        t.last_ack_ns = std::max(t.last_ack_ns, live->last_ack_ns.load(relaxed));
     }
     return t;
 }
@@ -85,6 +89,7 @@ class Runner {
 
   private:
     bool connect_all();
+    bool wipe_persistent_sessions(const char* when);
     void run_phase();
     void drain();
     void set_phase(Phase phase);
@@ -221,6 +226,26 @@ void Runner::drain() {
     _report.active_s = t.last_receive_ns > _state.start_ns.load()
                            ? static_cast<double>(t.last_receive_ns - _state.start_ns.load()) / 1e9
                            : 0.0;
+    _report.acked_s = t.last_ack_ns > _state.start_ns.load()
+                          ? static_cast<double>(t.last_ack_ns - _state.start_ns.load()) / 1e9
+                          : 0.0;
+}
+
+bool Runner::wipe_persistent_sessions(const char* when) {
+    std::vector<std::string> client_ids;
+    for (const ClientSpec& spec : _topology.clients) {
+        if (spec.role == Role::Subscriber) {
+            client_ids.push_back(spec.client_id);
+        }
+    }
+    const uint64_t start = monotonic_ns();
+    const auto error = wipe_sessions(_options, client_ids, kWipeStepTimeoutMs);
+    _report.wipe_s += static_cast<double>(monotonic_ns() - start) / 1e9;
+    if (error) {
+        _state.report_error(std::string(when) + ": " + *error);
+        return false;
+    }
+    return true;
 }
 
 int Runner::run() {
@@ -233,10 +258,15 @@ int Runner::run() {
         std::cerr << "tern-bench: process " << *_options.pid << " is gone\n";
         return 1;
     }
+    // --persistent: start from no session at all for the subscribers' fixed identifiers.
+    const bool wiped = !_options.persistent || wipe_persistent_sessions("before the run");
+    if (!wiped) {
+        set_phase(Phase::Closing);  // the loops close their clients before connecting any
+    }
     for (auto& loop : _loops) {
         _threads.emplace_back([&loop] { loop->run(); });
     }
-    const bool connected = connect_all();
+    const bool connected = wiped && connect_all();
     if (connected) {
         run_phase();
     }
@@ -244,13 +274,21 @@ int Runner::run() {
     for (auto& thread : _threads) {
         thread.join();
     }
+    if (_options.persistent && wiped) {
+        // The subscribers have sent DISCONNECT, which keeps their sessions: end them, so that
+        // the broker does not go on queueing this run's topics for nobody.
+        wipe_persistent_sessions("after the run");
+    }
     for (const auto& loop : _loops) {
         _report.totals.merge(loop->stats());
     }
     _report.error_count = _state.error_count();
     _report.errors = _state.first_errors();
     if (!connected) {
-        std::cerr << "tern-bench: the clients could not all connect:\n";
+        std::cerr << "tern-bench: "
+                  << (wiped ? "the clients could not all connect"
+                            : "no run: the persistent sessions could not be wiped")
+                  << ":\n";
         for (const auto& error : _report.errors) {
             std::cerr << "  " << error << '\n';
         }

@@ -191,6 +191,7 @@ void LoadLoop::publish_live() {
     live.received.store(_stats.received, relaxed);
     live.unique.store(_stats.unique, relaxed);
     live.last_receive_ns.store(_stats.last_receive_ns, relaxed);
+    live.last_ack_ns.store(_stats.last_ack_ns, relaxed);
     live.ready.store(_stats.ready, relaxed);
     live.failed.store(_stats.failed, relaxed);
     live.pings.store(_stats.pings, relaxed);

@@ -22,7 +22,9 @@ struct LoopStats {
     uint64_t stalls = 0;
     uint64_t ready = 0;
     uint64_t failed = 0;
+    uint64_t sessions_resumed = 0;  // CONNACKs with Session Present (only with --persistent)
     uint64_t last_receive_ns = 0;
+    uint64_t last_ack_ns = 0;  // when the last PUBACK/PUBCOMP arrived
     LatencyHistogram latency;  // nanoseconds from the payload's stamp to the read
 
     void merge(const LoopStats& other) {
@@ -40,8 +42,10 @@ struct LoopStats {
         stalls += other.stalls;
         ready += other.ready;
         failed += other.failed;
+        sessions_resumed += other.sessions_resumed;
         last_receive_ns =
             last_receive_ns > other.last_receive_ns ? last_receive_ns : other.last_receive_ns;
+        last_ack_ns = last_ack_ns > other.last_ack_ns ? last_ack_ns : other.last_ack_ns;
         latency.merge(other.latency);
     }
 };

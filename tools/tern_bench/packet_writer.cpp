@@ -25,12 +25,15 @@ PacketWriter::PacketWriter(codec::ProtocolVersion version) : _version(version) {
     codec::encode(codec::Disconnect{}, version, _disconnect);
 }
 
-void PacketWriter::append_connect(std::string& out, std::string_view client_id,
-                                  uint16_t keep_alive) const {
+void PacketWriter::append_connect(std::string& out, std::string_view client_id, uint16_t keep_alive,
+                                  bool clean_start, uint32_t session_expiry_s) const {
     codec::Connect connect;
     connect.version = _version;
-    connect.clean_start = true;
+    connect.clean_start = clean_start;
     connect.keep_alive = keep_alive;
+    if (_version == codec::ProtocolVersion::V5 && session_expiry_s > 0) {
+        connect.properties.session_expiry_interval = session_expiry_s;
+    }
     connect.client_id = std::string(client_id);
     codec::encode(connect, _version, out);
 }

@@ -17,7 +17,12 @@ class PacketWriter {
 
     codec::ProtocolVersion version() const noexcept { return _version; }
 
-    void append_connect(std::string& out, std::string_view client_id, uint16_t keep_alive) const;
+    // A clean session by default. With `clean_start` false the broker resumes or creates a
+    // session that outlives the connection (3.1.1 [MQTT-3.1.2-4]); in MQTT 5 it outlives it only
+    // with a Session Expiry Interval above 0 [MQTT-3.1.2-23]: `session_expiry_s`, sent only in
+    // MQTT 5 and when not 0.
+    void append_connect(std::string& out, std::string_view client_id, uint16_t keep_alive,
+                        bool clean_start = true, uint32_t session_expiry_s = 0) const;
     void append_subscribe(std::string& out, uint16_t packet_id, std::string_view filter,
                           uint8_t qos) const;
 

@@ -37,6 +37,7 @@ struct LiveCounters {
     std::atomic<uint64_t> received{0};
     std::atomic<uint64_t> unique{0};
     std::atomic<uint64_t> last_receive_ns{0};
+    std::atomic<uint64_t> last_ack_ns{0};
     std::atomic<uint64_t> ready{0};
     std::atomic<uint64_t> failed{0};
     std::atomic<uint64_t> pings{0};

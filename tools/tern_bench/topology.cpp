@@ -1,6 +1,8 @@
 // Scenario shapes: fan-in, fan-out, pairs (and latency), idle and publish-only.
 #include "topology.hpp"
 
+#include <cstdio>
+
 namespace tern::bench {
 
 namespace {
@@ -8,14 +10,18 @@ namespace {
 class Builder {
   public:
     Builder(const BenchOptions& options, uint32_t run_tag)
-        : _options(options), _tag("tb" + std::to_string(run_tag) + "-") {}
+        : _options(options),
+          _tag("tb" + std::to_string(run_tag) + "-"),
+          _persistent_prefix(options.persistent ? persistent_client_id_prefix(options) : "") {}
 
     uint32_t add(Role role, uint32_t id, std::string topic, uint32_t loop) {
         ClientSpec spec;
         spec.role = role;
         spec.id = id;
         const char* kind = role == Role::Publisher ? "p" : role == Role::Subscriber ? "s" : "c";
-        spec.client_id = _tag + kind + std::to_string(id);
+        spec.client_id = role == Role::Subscriber && _options.persistent
+                             ? _persistent_prefix + std::to_string(id)
+                             : _tag + kind + std::to_string(id);
         spec.topic = std::move(topic);
         spec.loop = loop % _options.threads;
         if (_options.source_ips > 0) {
@@ -43,10 +49,22 @@ class Builder {
   private:
     const BenchOptions& _options;
     std::string _tag;
+    std::string _persistent_prefix;
     Topology _topology;
 };
 
 }  // namespace
+
+std::string persistent_client_id_prefix(const BenchOptions& options) {
+    // FNV-1a: stable across runs, builds and machines (std::hash is not).
+    uint32_t hash = 2166136261u;
+    for (const char c : options.topic_prefix) {
+        hash = (hash ^ static_cast<uint8_t>(c)) * 16777619u;
+    }
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08x", hash);
+    return std::string("tbp") + hex + "-s";
+}
 
 Topology build_topology(const BenchOptions& o, uint32_t run_tag) {
     Builder b(o, run_tag);

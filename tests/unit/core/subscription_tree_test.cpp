@@ -283,12 +283,17 @@ TEST_CASE("A shared group delivers each message to one member, round-robin") {
 
 TEST_CASE("A shared group prefers connected members and falls back to all of them") {
     SubscriptionTree tree;
-    std::atomic<bool> online1{true};
-    std::atomic<bool> online2{false};
-    std::atomic<bool> online3{true};
-    tree.subscribe(key(1), "$share/g/t", qos(0), &online1);
-    tree.subscribe(key(2), "$share/g/t", qos(0), &online2);
-    tree.subscribe(key(3), "$share/g/t", qos(0), &online3);
+    tern::core::SubscriberState state1;
+    tern::core::SubscriberState state2;
+    tern::core::SubscriberState state3;
+    std::atomic<bool>& online1 = state1.online;
+    std::atomic<bool>& online2 = state2.online;
+    std::atomic<bool>& online3 = state3.online;
+    online1 = true;
+    online3 = true;
+    tree.subscribe(key(1), "$share/g/t", qos(0), &state1);
+    tree.subscribe(key(2), "$share/g/t", qos(0), &state2);
+    tree.subscribe(key(3), "$share/g/t", qos(0), &state3);
 
     std::vector<uint64_t> sequence = shared_sequence(tree, "t", 8);
     for (std::size_t i = 0; i < sequence.size(); ++i) {
@@ -433,7 +438,9 @@ TEST_CASE("Matching runs concurrently with subscribe and unsubscribe") {
     SubscriptionTree tree;
     constexpr uint64_t kStable = 8;
     constexpr uint64_t kChurnBase = 1000;
-    std::atomic<bool> group_online[4] = {true, false, true, false};
+    tern::core::SubscriberState group_online[4];
+    group_online[0].online = true;
+    group_online[2].online = true;
     for (uint64_t uid = 1; uid <= kStable; ++uid) {
         tree.subscribe(key(uid), "s/+/x", qos(1, static_cast<uint32_t>(uid)));
     }
@@ -484,7 +491,7 @@ TEST_CASE("Matching runs concurrently with subscribe and unsubscribe") {
             for (uint64_t i = 0; i < 20; ++i) {
                 tree.subscribe(key(kChurnBase + i), filters[(round + i) % 5], qos(2));
             }
-            group_online[round % 4] = !group_online[round % 4].load();
+            group_online[round % 4].online = !group_online[round % 4].online.load();
             for (uint64_t i = 0; i < 20; ++i) {
                 tree.unsubscribe(key(kChurnBase + i), filters[(round + i) % 5]);
             }
@@ -498,4 +505,36 @@ TEST_CASE("Matching runs concurrently with subscribe and unsubscribe") {
     CHECK(failures.load() == 0);
     CHECK(matches.load() >= 50000);
     CHECK(tree.size() == kStable + 4);
+}
+
+TEST_CASE("A durable subscriber's deliveries carry its client id") {
+    SubscriptionTree tree;
+    const std::string id = "sensor-7";
+    tern::core::SubscriberState durable_state;
+    durable_state.client_id = &id;
+    durable_state.durable = true;
+    tern::core::SubscriberState plain_state;
+    plain_state.client_id = &id;
+    tree.subscribe(key(1), "a/#", qos(1), &durable_state);
+    tree.subscribe(key(1), "a/b", qos(2), &durable_state);  // merged with the one above
+    tree.subscribe(key(2), "a/b", qos(1), &plain_state);
+    tree.subscribe(key(3), "$share/g/a/b", qos(1), &durable_state);
+    std::vector<Delivery> out;
+    tree.match("a/b", 0, out);
+    REQUIRE(out.size() == 3);
+    std::sort(out.begin(), out.end(), [](const Delivery& a, const Delivery& b) {
+        return a.subscriber.session_uid < b.subscriber.session_uid;
+    });
+    CHECK(out[0].durable);
+    CHECK(out[0].client_id == "sensor-7");
+    CHECK(out[0].qos == 2);
+    CHECK_FALSE(out[1].durable);
+    CHECK(out[2].durable);
+    CHECK(out[2].client_id == "sensor-7");
+
+    durable_state.durable = false;  // e.g. reconnected with a session that ends with it
+    tree.match("a/b", 0, out);
+    for (const Delivery& delivery : out) {
+        CHECK_FALSE(delivery.durable);
+    }
 }

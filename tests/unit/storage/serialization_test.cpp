@@ -122,6 +122,25 @@ TEST_CASE("A session round-trips with subscriptions and a will") {
     SessionRecord bare;
     bare.client_id = "";
     CHECK(decode_session("", encode_session(bare)) == bare);
+
+    SessionRecord named = rich_session();
+    named.username = "operator";
+    CHECK(decode_session(session_key(named.client_id), encode_session(named)) == named);
+    named.username = "";  // an empty user name is not the absence of one
+    CHECK(decode_session(session_key(named.client_id), encode_session(named)) == named);
+}
+
+TEST_CASE("A session written before user names were stored reads without one") {
+    SessionRecord session = rich_session();
+    std::string value = encode_session(session);
+    REQUIRE(value.back() == '\0');  // the "no user name" flag: older records end before it
+    value.pop_back();
+    CHECK(decode_session(session_key(session.client_id), value) == session);
+
+    session.username = "u";
+    std::string bad = encode_session(session);
+    bad[bad.size() - 3] = 2;  // the flag before "u" (length 1, 'u')
+    CHECK_THROWS_AS(decode_session(session_key(session.client_id), bad), StorageError);
 }
 
 TEST_CASE("A queue entry round-trips and takes its seq from the key") {
@@ -201,9 +220,14 @@ TEST_CASE("A value with an unknown format version is rejected with a clear error
 }
 
 TEST_CASE("Every truncation of every value and any trailing byte are rejected") {
+    SessionRecord named = rich_session();
+    named.username = "u";
+    const std::string named_value = encode_session(named);
+    // Cut just before the user name flag, a session is a valid record of an older build.
+    const std::size_t legacy_session_length = named_value.size() - 3;
     std::vector<std::pair<std::string, std::function<void(std::string_view)>>> values{
         {encode_retained(rich_message("r")), [](std::string_view v) { decode_retained("r", v); }},
-        {encode_session(rich_session()), [](std::string_view v) { decode_session("s", v); }},
+        {named_value, [](std::string_view v) { decode_session("s", v); }},
         {encode_queued(rich_queued()),
          [](std::string_view v) { decode_queued(queue_key("c", 1), v); }},
         {encode_history(rich_history()),
@@ -213,6 +237,10 @@ TEST_CASE("Every truncation of every value and any trailing byte are rejected") 
         CHECK_NOTHROW(decode(value));
         for (std::size_t length = 0; length < value.size(); ++length) {
             CAPTURE(length);
+            if (value == named_value && length == legacy_session_length) {
+                CHECK_NOTHROW(decode(std::string_view(value).substr(0, length)));
+                continue;
+            }
             CHECK_THROWS_AS(decode(std::string_view(value).substr(0, length)), StorageError);
         }
         CHECK_THROWS_AS(decode(value + '\0'), StorageError);

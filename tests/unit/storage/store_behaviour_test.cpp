@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <latch>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -327,6 +329,12 @@ TEST_CASE_TEMPLATE("History keeps the newest max_messages entries of each topic"
         CHECK(h.store->history_topics("other/t") == Strings{"other/t"});
         CHECK(h.store->history_topics("$SYS/#").empty());
         CHECK(h.store->history_topics("nothing/+").empty());
+        // What was trimmed is known, so that a reader resuming before it hears of the gap.
+        CHECK(h.store->history_trimmed_through("h/a") == 2);
+        CHECK(h.store->history_trimmed_through("h/b") == 0);
+        CHECK(h.store->history_trimmed_through("other/t") == 8);
+        CHECK(h.store->history_trimmed_through("$SYS/x") == 0);
+        CHECK(h.store->history_trimmed_through("never/seen") == 0);
     };
     check_contents();
 
@@ -352,12 +360,32 @@ TEST_CASE_TEMPLATE("History older than max_age_s is neither returned nor kept", 
     commit(*h.store, std::move(batch));
     CHECK(seqs(h.store->read_history("t", 0, 10)) == Seqs{2, 3});
     CHECK(h.store->read_history("u", 0, 10).empty());
-    CHECK(h.store->history_topics("#") == Strings{"t"});
+    // "u" lost its only entry: still listed, so that its trim mark reports the gap.
+    CHECK(h.store->history_topics("#") == Strings{"t", "u"});
+    CHECK(h.store->history_trimmed_through("t") == 1);
+    CHECK(h.store->history_trimmed_through("u") == 4);
 
     h.restart();
     Loaded loaded;
     CHECK(h.store->load(loaded).history == 2);
     CHECK(seqs(h.store->read_history("t", 0, 10)) == Seqs{2, 3});
+    CHECK(h.store->history_trimmed_through("t") == 1);
+    CHECK(h.store->history_trimmed_through("u") == 4);
+}
+
+TEST_CASE_TEMPLATE("An entry that ages out while stored counts as trimmed", H, TERN_STORES) {
+    StorageSettings settings;
+    settings.history = {{"#", 100, 60}};
+    H h{settings};
+    UnixMillis now = unix_now_ms();
+    // 59 s old when appended; 1.2 s later it is past max_age: reads skip it and, although it
+    // still waits for lazy trimming, it counts as trimmed.
+    commit(*h.store, test::batch_of(Op::AppendHistory{history("t", 1, now - 59'000)}));
+    CHECK(h.store->history_trimmed_through("t") == 0);
+    CHECK(seqs(h.store->read_history("t", 0, 10)) == Seqs{1});
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    CHECK(h.store->read_history("t", 0, 10).empty());
+    CHECK(h.store->history_trimmed_through("t") == 1);
 }
 
 TEST_CASE_TEMPLATE("The epoch increments on every load and survives a restart", H, TERN_STORES) {
@@ -417,4 +445,59 @@ TEST_CASE_TEMPLATE("Done runs on the writer thread and submit after close throws
     CHECK(completed == 20);
     h.store->close();
     CHECK_THROWS_AS(h.store->submit(WriteBatch{}, [] {}), StorageError);
+}
+
+TEST_CASE_TEMPLATE("Writes superseded within a group leave the same result", H, TERN_STORES) {
+    H h{StorageSettings{}};
+    // Submitted without waiting, so that the writer takes many batches per group.
+    std::vector<std::future<void>> done;
+    auto submit = [&](WriteBatch batch) {
+        auto promise = std::make_shared<std::promise<void>>();
+        done.push_back(promise->get_future());
+        h.store->submit(std::move(batch), [promise] { promise->set_value(); });
+    };
+    submit(test::batch_of(Op::PutSession{session("c", kNever, 0)}));
+    submit(test::batch_of(Op::PutSession{session("d", kNever, 0)}));
+    // Created in an earlier group, updated and erased in a later one: the erase must be written.
+    submit(test::batch_of(Op::PutQueued{"c", queued(1000, "early"), true}));
+    done.back().wait();
+    submit(test::batch_of(
+        Op::PutQueued{"c", queued(1000, "early", QueuedRecord::State::AwaitingPuback)}));
+    submit(test::batch_of(Op::EraseQueued{"c", 1000}));
+    constexpr uint64_t kMessages = 300;
+    for (uint64_t seq = 1; seq <= kMessages; ++seq) {
+        submit(test::batch_of(Op::PutQueued{"c", queued(seq, "m"), true}));
+        submit(test::batch_of(Op::PutIncomingQos2{"c", static_cast<uint16_t>(seq)}));
+        submit(test::batch_of(
+            Op::PutQueued{"c", queued(seq, "m", QueuedRecord::State::AwaitingPuback)}));
+        if (seq % 2 == 1) {  // acknowledged: gone; the others stay in flight
+            submit(test::batch_of(Op::EraseQueued{"c", seq}));
+            submit(test::batch_of(Op::EraseIncomingQos2{"c", static_cast<uint16_t>(seq)}));
+        }
+    }
+    // A session erased between two writes of one key keeps the later write.
+    submit(test::batch_of(Op::PutQueued{"d", queued(1, "old"), true}));
+    submit(test::batch_of(Op::EraseSession{"d"}));
+    submit(test::batch_of(Op::PutSession{session("d", kNever, 0)}));
+    submit(test::batch_of(Op::PutQueued{"d", queued(1, "new")}));
+    for (auto& future : done) {
+        future.wait();
+    }
+    h.restart();
+    Loaded loaded;
+    h.store->load(loaded);
+    std::vector<uint64_t> kept;
+    std::vector<std::string> d_payloads;
+    for (const auto& [client_id, entry] : loaded.queue) {
+        if (client_id == "c") {
+            CHECK(entry.state == QueuedRecord::State::AwaitingPuback);
+            kept.push_back(entry.seq);
+        } else {
+            d_payloads.push_back(entry.message.payload);
+        }
+    }
+    CHECK(kept.size() == kMessages / 2);
+    CHECK(std::all_of(kept.begin(), kept.end(), [](uint64_t seq) { return seq % 2 == 0; }));
+    CHECK(loaded.incoming.size() == kMessages / 2);
+    CHECK(d_payloads == std::vector<std::string>{"new"});
 }
