@@ -8,7 +8,8 @@ jobs=$(nproc)
 
 # A bounded libFuzzer run of each target (clang build) from the committed seed corpora.
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j "$jobs" --target tern_fuzz_decoder tern_fuzz_acl tern_fuzz_password tern_fuzz_websocket
+cmake --build --preset fuzz -j "$jobs" --target tern_fuzz_decoder tern_fuzz_acl tern_fuzz_password tern_fuzz_websocket \
+  tern_fuzz_config tern_fuzz_http_request
 scripts/fuzz.sh "${TERN_FUZZ_SECONDS:-30}"
 
 cmake --preset asan-ubsan >/dev/null

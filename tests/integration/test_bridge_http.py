@@ -4,6 +4,7 @@ CORS and the WebSocket placeholder."""
 
 import base64
 import json
+import re
 import socket
 import time
 
@@ -230,9 +231,13 @@ def test_retained_envelopes(make_bridge, clients):
     before = int(time.time() * 1000)
     got = eventually(lambda: (lambda r: r if len(r) == 3 else None)(
         get_json(broker, "/api/retained?filter=r/%23")))
+    ids = []
     for item in got:
         assert abs(item.pop("timestamp") - before) < 10000
-        assert "id" not in item  # no history configured: messages carry no sequence number
+        # With the bridge on every published message has a stream position "<epoch>-<seq>".
+        ids.append(item.pop("id"))
+    assert all(re.fullmatch(r"\d+-\d+", i) for i in ids), ids
+    assert len({i.split("-")[0] for i in ids}) == 1 and len(set(ids)) == 3, ids
     assert got == [
         {"topic": "r/bin", "payload": "AP8=", "encoding": "base64", "qos": 0, "retain": True},
         {"topic": "r/json", "payload": '{"t": 21.5}', "json": {"t": 21.5}, "qos": 1,
@@ -265,7 +270,9 @@ def test_publish_reaches_mqtt_subscribers(make_bridge, clients):
     sub.subscribe("p/#", 2)
     response = publish(broker, "p/text", payload="hello", qos=1, retain=True)
     assert response.status == 200, response
-    assert response.json() == {"ok": True, "receivers": 1}
+    body = response.json()
+    assert re.fullmatch(r"\d+-\d+", body.pop("id")), body  # its position in the stream
+    assert body == {"ok": True, "receivers": 1}
     msg = sub.wait_one()
     assert (msg.topic, msg.payload, msg.qos, msg.retain) == ("p/text", b"hello", 1, False)
     assert get_json(broker, "/api/retained?filter=p/text")[0]["payload"] == "hello"

@@ -323,7 +323,12 @@ class LineReader:
     """A background process whose stdout is read line by line, each wait bounded."""
 
     def __init__(self, command):
-        self.proc = subprocess.Popen([STDBUF, "-oL"] + command, stdin=subprocess.DEVNULL,
+        # mosquitto_sub writes through stdio, fully buffered into a pipe: line-buffer it with
+        # stdbuf. tern-sub flushes each message itself, and stdbuf's LD_PRELOAD would break an
+        # AddressSanitizer build of it ("ASan runtime does not come first").
+        own_tool = os.path.basename(command[0]).startswith("tern-")
+        prefix = [] if own_tool else [STDBUF, "-oL"]
+        self.proc = subprocess.Popen(prefix + command, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.lines = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
