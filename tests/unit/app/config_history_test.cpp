@@ -7,13 +7,10 @@
 #include "config_error.hpp"
 
 using tern::app::ConfigError;
-using tern::app::test::error_of;
 using tern::app::load_config_string;
+using tern::app::test::error_of;
 
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("history policies are read in order, with defaults, next to the other storage keys") {
     const auto settings = load_config_string(

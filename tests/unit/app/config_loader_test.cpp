@@ -1,6 +1,5 @@
 // Tests of the TOML configuration loader: defaults, every key, and the exact text of each error.
 #include "app/config_loader.hpp"
-#include "config_error.hpp"
 
 #include <doctest/doctest.h>
 #include <unistd.h>
@@ -10,15 +9,16 @@
 #include <sstream>
 #include <string>
 
+#include "config_error.hpp"
+
 using tern::app::ConfigError;
-using tern::app::test::error_of;
 using tern::app::load_config_file;
 using tern::app::load_config_string;
+using tern::app::test::error_of;
 using tern::core::BrokerSettings;
 using tern::core::ListenerSettings;
 
 namespace {
-
 
 void check_same(const BrokerSettings& a, const BrokerSettings& b) {
     CHECK(a.workers == b.workers);

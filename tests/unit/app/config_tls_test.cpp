@@ -7,11 +7,10 @@
 #include "config_error.hpp"
 
 using tern::app::ConfigError;
-using tern::app::test::error_of;
 using tern::app::load_config_string;
+using tern::app::test::error_of;
 
 namespace {
-
 
 constexpr const char* kTlsListener =
     "[[listeners]]\n"

@@ -3,17 +3,14 @@
 
 #include <string>
 
-#include "app/config_loader.hpp"
 #include "../app/config_error.hpp"
+#include "app/config_loader.hpp"
 
 using tern::app::ConfigError;
-using tern::app::test::error_of;
 using tern::app::load_config_string;
+using tern::app::test::error_of;
 
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("the bridge is off by default, with its documented limits") {
     const auto settings = load_config_string("", "t.toml");
