@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -15,6 +16,7 @@
 #include "http_connection.hpp"
 #include "loop_context.hpp"
 #include "net/broker.hpp"
+#include "net/tls_context.hpp"
 #include "net/worker_loop.hpp"
 
 namespace tern::bridge {
@@ -44,6 +46,10 @@ std::string format_peer(const sockaddr_storage& address) {
 Bridge::Bridge(net::Broker& broker, core::BridgeSettings settings)
     : _broker(broker), _settings(std::move(settings)) {
     _contexts.resize(broker.loop_count());
+    if (!_settings.jwt_secret.empty()) {
+        _jwt = JwtPolicy{_settings.jwt_secret, _settings.jwt_username_claim, _settings.jwt_issuer,
+                         _settings.jwt_audience, static_cast<int64_t>(_settings.jwt_leeway_s)};
+    }
 }
 
 Bridge::~Bridge() {
@@ -53,6 +59,21 @@ Bridge::~Bridge() {
 }
 
 void Bridge::open() {
+    if (_settings.tls) {
+        // The bridge port as a "mqtt+tls" listener: the same files, checks and messages.
+        core::ListenerSettings listener;
+        listener.type = "mqtt+tls";
+        listener.address = _settings.address;
+        listener.port = _settings.port;
+        listener.cert_file = _settings.cert_file;
+        listener.key_file = _settings.key_file;
+        listener.ca_file = _settings.ca_file;
+        listener.require_certificate = _settings.require_certificate;
+        listener.tls_min_version = _settings.tls_min_version;
+        listener.ciphers = _settings.ciphers;
+        listener.ciphersuites = _settings.ciphersuites;
+        _tls = std::make_unique<net::TlsListenerContext>(std::move(listener));
+    }
     const std::string host = _settings.address == "localhost" ? "127.0.0.1" : _settings.address;
     const std::string where = _settings.address + ":" + std::to_string(_settings.port);
     sockaddr_storage address{};
@@ -89,7 +110,12 @@ void Bridge::open() {
         ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                           : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
     _listen_fd = fd;
-    spdlog::info("listening for HTTP (bridge) on {}:{}", _settings.address, _bound_port);
+    if (const auto tls = tls_context()) {
+        spdlog::info("listening for HTTPS (bridge) on {}:{} with {}", _settings.address,
+                     _bound_port, tls->certificate_summary());
+    } else {
+        spdlog::info("listening for HTTP (bridge) on {}:{}", _settings.address, _bound_port);
+    }
 }
 
 void Bridge::start() {
@@ -206,6 +232,28 @@ void Bridge::hand_over(int fd, std::string peer) {
     } else {
         _broker.loop(target).post(std::move(adopt));
     }
+}
+
+uint64_t Bridge::client_buffer_cap() const noexcept {
+    constexpr uint64_t kFloor = 64 * 1024;  // a few large messages must still fit
+    const int64_t streaming =
+        _stats.clients[static_cast<std::size_t>(ClientKind::Sse)].load(std::memory_order_relaxed) +
+        _stats.clients[static_cast<std::size_t>(ClientKind::WebSocket)].load(
+            std::memory_order_relaxed);
+    uint64_t cap = _settings.max_client_buffer;
+    if (streaming > 0) {
+        const uint64_t share = _settings.max_total_buffer / static_cast<uint64_t>(streaming);
+        cap = std::min(cap, std::max(share, kFloor));
+    }
+    return cap;
+}
+
+bool Bridge::reload_tls() {
+    return _tls ? _tls->reload() : true;
+}
+
+std::shared_ptr<const net::TlsContext> Bridge::tls_context() const {
+    return _tls ? _tls->current() : nullptr;
 }
 
 }  // namespace tern::bridge

@@ -8,16 +8,20 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/message.hpp"
 #include "core/settings.hpp"
+#include "jwt.hpp"
 #include "request_parser.hpp"
 #include "stream_handler.hpp"
 
 namespace tern::net {
 class Broker;
+class TlsContext;
+class TlsListenerContext;
 class WorkerLoop;
 }  // namespace tern::net
 
@@ -61,8 +65,20 @@ class Bridge {
     Bridge& operator=(const Bridge&) = delete;
 
     // Binds and listens on settings.address:port now, so that a bad address fails start-up with
-    // a message naming it. Throws std::runtime_error("cannot listen on ADDR:PORT: reason").
+    // a message naming it. Throws std::runtime_error("cannot listen on ADDR:PORT: reason"). With
+    // settings.tls, loads the certificate, key and CA first: throws net::TlsError naming the
+    // file.
     void open();
+    // SIGHUP (signal thread): loads the TLS files again for connections accepted from now on;
+    // live ones keep theirs. A file that fails keeps the context in use (logged); false then.
+    // True without TLS.
+    bool reload_tls();
+
+    // Bytes one streaming client may have queued before it is cut off: max_client_buffer, or
+    // less when max_total_buffer shared among the open SSE and WebSocket clients is smaller.
+    uint64_t client_buffer_cap() const noexcept;
+    // The TLS context for a new connection; null when the bridge speaks plain HTTP.
+    std::shared_ptr<const net::TlsContext> tls_context() const;
     // After Broker::start(): loop 0 starts accepting. Connections are spread over the worker
     // loops round-robin.
     void start();
@@ -71,6 +87,8 @@ class Bridge {
     net::Broker& broker() noexcept { return _broker; }
     const core::BridgeSettings& settings() const noexcept { return _settings; }
     BridgeStats& stats() noexcept { return _stats; }
+    // What bearer tokens must satisfy; null when no JWT secret is configured (tokens refused).
+    const JwtPolicy* jwt_policy() const noexcept { return _jwt ? &*_jwt : nullptr; }
     uint64_t open_connections() const noexcept { return _open.load(std::memory_order_relaxed); }
 
     // The bridge's state on `loop`, made on first use. Call on that loop's thread. Null once the
@@ -96,6 +114,8 @@ class Bridge {
     net::Broker& _broker;
     core::BridgeSettings _settings;
     BridgeStats _stats;
+    std::optional<JwtPolicy> _jwt;
+    std::unique_ptr<net::TlsListenerContext> _tls;  // https/wss; null for plain HTTP
     int _listen_fd = -1;
     uint16_t _bound_port = 0;
     uv_poll_t _poll{};

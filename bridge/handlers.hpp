@@ -25,6 +25,10 @@ void retained(HttpConnection& connection, const HttpRequest& request, const Iden
 void publish(HttpConnection& connection, const HttpRequest& request, const Identity& who);
 void presence(HttpConnection& connection, const HttpRequest& request, const Identity& who);
 void events(HttpConnection& connection, const HttpRequest& request, const Identity& who);
+// GET /ws: the WebSocket JSON protocol (ws_session.cpp).
+void ws(HttpConnection& connection, const HttpRequest& request, const Identity& who);
+// GET /mqtt: MQTT over WebSocket, handed to the broker (mqtt_upgrade.cpp).
+void mqtt(HttpConnection& connection, const HttpRequest& request, const Identity& who);
 
 }  // namespace handlers
 

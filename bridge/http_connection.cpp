@@ -1,4 +1,5 @@
-// HTTP connection I/O: reads parsed one request at a time, coalesced writes, timeouts, closing.
+// HTTP connection I/O: reads parsed one request at a time, coalesced writes, timeouts, closing;
+// with TLS the same path goes through a net::TlsTransport (as broker/net/connection_transport.cpp).
 #include "http_connection.hpp"
 
 #include <spdlog/spdlog.h>
@@ -6,6 +7,8 @@
 
 #include "bridge.hpp"
 #include "loop_context.hpp"
+#include "net/tls_context.hpp"
+#include "net/tls_transport.hpp"
 #include "net/worker_loop.hpp"
 
 namespace tern::bridge {
@@ -48,8 +51,19 @@ Bridge& HttpConnection::bridge() noexcept {
 
 HttpConnection* HttpConnection::adopt(LoopContext& context, int fd, std::string peer) {
     auto* connection = new HttpConnection(context, std::move(peer));
-    if (uv_tcp_open(&connection->_handle, fd) != 0) {
+    bool ok = uv_tcp_open(&connection->_handle, fd) == 0;
+    if (!ok) {
         ::close(fd);
+    } else if (const auto tls = context.bridge().tls_context()) {
+        try {
+            // The context current now: a SIGHUP reload applies to connections accepted later.
+            connection->_transport = std::make_unique<net::TlsTransport>(*tls);
+        } catch (const std::exception& error) {
+            spdlog::error("bridge: client {}: {}", connection->_peer, error.what());
+            ok = false;
+        }
+    }
+    if (!ok) {
         connection->_closing = true;
         connection->finish_close();
         return nullptr;
@@ -60,6 +74,10 @@ HttpConnection* HttpConnection::adopt(LoopContext& context, int fd, std::string 
 void HttpConnection::start(bool over_limit) {
     uv_tcp_nodelay(&_handle, 1);
     if (over_limit) {
+        if (_transport) {
+            abort("too many connections");  // a 503 would need a handshake first
+            return;
+        }
         _keep_alive = false;
         write(serialize_response(
             json_error(503, "unavailable", "too many HTTP connections, try again later"), false));
@@ -102,16 +120,138 @@ void HttpConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*
     }
     try {
         const std::string_view bytes(buf->base, static_cast<std::size_t>(nread));
-        if (self->_stream) {
-            self->_stream->on_data(bytes);
+        if (self->_transport) {
+            self->receive_wire(bytes);
             return;
         }
-        self->_in.append(bytes);
-        self->process_input();
+        self->deliver(bytes);
     } catch (const std::exception& error) {
         spdlog::error("bridge: client {}: {}", self->_peer, error.what());
         self->abort("internal error");
     }
+}
+
+void HttpConnection::deliver(std::string_view bytes) {
+    if (_stream) {
+        _stream->on_data(bytes);
+        return;
+    }
+    _in.append(bytes);
+    process_input();
+}
+
+void HttpConnection::receive_wire(std::string_view bytes) {
+    const bool was_ready = _transport->ready();
+    const auto status = _transport->receive({bytes.data(), bytes.size()}, _wire);
+    if (!_wire.empty()) {
+        _context.mark_dirty(this);  // handshake records, or the alert explaining a failure
+    }
+    if (status != net::Transport::Status::Ok) {
+        transport_ended(static_cast<int>(status));
+        return;
+    }
+    if (!was_ready && _transport->ready() && spdlog::should_log(spdlog::level::debug)) {
+        spdlog::debug("bridge: client {}: {} handshake done: {}", _peer, _transport->name(),
+                      _transport->describe());
+    }
+    // `bytes` was copied by receive(): the loop's read buffer is free for the plaintext.
+    pull_transport();
+}
+
+void HttpConnection::pull_transport() {
+    const uv_buf_t buffer = loop().read_buffer();
+    // A paused connection (output full) leaves the rest in the transport, as unread bytes stay
+    // in the socket on plain HTTP; resume_reading() comes back for them.
+    while (!_closing && _transport && (_reading || _stream)) {
+        std::size_t got = 0;
+        const auto status = _transport->read({buffer.base, buffer.len}, got, _wire);
+        if (!_wire.empty()) {
+            _context.mark_dirty(this);
+        }
+        if (got > 0) {
+            deliver(std::string_view(buffer.base, got));
+            continue;
+        }
+        if (status != net::Transport::Status::Ok) {
+            transport_ended(static_cast<int>(status));
+        }
+        return;
+    }
+}
+
+void HttpConnection::transport_ended(int status) {
+    if (status == static_cast<int>(net::Transport::Status::Closed)) {
+        close("closed by client (TLS close_notify)");
+        return;
+    }
+    // Before the handshake: scanners, plain HTTP on the https port, wrong client certificates.
+    // _wire may hold the alert that says why: close() sends it.
+    const bool handshake = !_transport->ready();
+    spdlog::info("bridge: client {}: TLS {}: {}", _peer, handshake ? "handshake failed" : "error",
+                 _transport->error());
+    close(handshake ? "TLS handshake failed" : "TLS error");
+}
+
+bool HttpConnection::encrypt_output() {
+    if (_out.empty()) {
+        return true;
+    }
+    if (_closing) {
+        _out.clear();  // close() encrypted what came before close_notify; nothing may follow
+        return true;
+    }
+    if (!_transport->ready()) {
+        return true;  // sent once the handshake completes
+    }
+    // One record batch per loop iteration: everything written since the last flush.
+    const auto status = _transport->write(_out, _wire);
+    _out.clear();
+    if (_out.capacity() > kShrinkAbove) {
+        _out.shrink_to_fit();
+    }
+    if (status != net::Transport::Status::Ok) {
+        _wire.clear();
+        abort(_transport->error());
+        return false;
+    }
+    return true;
+}
+
+void HttpConnection::resume_reading() {
+    set_reading(true);
+    if (_transport) {
+        pull_transport();
+    }
+    process_input();
+}
+
+HttpConnection::ReleasedSocket HttpConnection::release_socket() {
+    ReleasedSocket released;
+    uv_os_fd_t fd = -1;
+    if (!_closing && _writing.empty() && pending_output() != 0) {
+        // TLS 1.3 session tickets, sent when the client's Finished arrived (often together with
+        // this request), still wait for the end-of-iteration flush: write them now.
+        flush();
+    }
+    if (_closing || _handle_closed || pending_output() != 0 ||
+        uv_fileno(reinterpret_cast<uv_handle_t*>(&_handle), &fd) != 0) {
+        return released;
+    }
+    released.fd = ::dup(fd);
+    if (released.fd < 0) {
+        return released;
+    }
+    // Only dispatch() runs handlers, so _in_parsed is where the current request ended.
+    released.early_bytes = _in.substr(std::min(_in_parsed, _in.size()));
+    _in.clear();
+    released.transport = std::move(_transport);
+    _busy = false;
+    _closing = true;
+    _closing_since = loop().now();
+    spdlog::debug("bridge: client {}: socket handed over", _peer);
+    set_reading(false);
+    finish_close();  // closes this descriptor; the dup() lives on
+    return released;
 }
 
 void HttpConnection::process_input() {
@@ -148,6 +288,7 @@ void HttpConnection::process_input() {
             fail(_parser.error_status(), _parser.error_message());
             break;
         }
+        _in_parsed = position;  // for release_socket(): what follows belongs to the new protocol
         dispatch();
     }
     _in.erase(0, position);
@@ -172,6 +313,7 @@ void HttpConnection::dispatch() {
     _headers_done_at = 0;
     _keep_alive = request.keep_alive;
     _http10_keep_alive = request.keep_alive && request.http_major == 1 && request.http_minor == 0;
+    _head_request = request.method == "HEAD";
     _response_headers.clear();
     bridge().stats().requests.fetch_add(1, std::memory_order_relaxed);
     bridge().dispatch(*this, request);
@@ -198,7 +340,8 @@ void HttpConnection::respond(HttpResponse response) {
         response.headers.push_back(std::move(header));
     }
     _response_headers.clear();
-    write(serialize_response(response, _keep_alive, _http10_keep_alive));
+    // HEAD: the same head as GET, without the body (RFC 9110 §9.3.2).
+    write(serialize_response(response, _keep_alive, _http10_keep_alive, _head_request));
     if (!_keep_alive) {
         close("request asked to close");
         return;
@@ -240,35 +383,42 @@ void HttpConnection::write(std::string_view bytes) {
 }
 
 void HttpConnection::flush() {
-    if (_handle_closed || _out.empty() || !_writing.empty()) {
+    if (_handle_closed || (_transport && !encrypt_output())) {
         return;
     }
-    uv_buf_t buf = uv_buf_init(_out.data(), static_cast<unsigned>(_out.size()));
+    // With TLS the socket gets the records; _out then only collects plaintext between flushes.
+    std::string& out = _transport ? _wire : _out;
+    if (out.empty() || !_writing.empty()) {
+        if (out.empty() && _writing.empty() && _close_after_write) {
+            finish_close();  // TLS: what was written after close_notify was dropped
+        }
+        return;
+    }
+    uv_buf_t buf = uv_buf_init(out.data(), static_cast<unsigned>(out.size()));
     auto* stream = reinterpret_cast<uv_stream_t*>(&_handle);
     const int written = uv_try_write(stream, &buf, 1);
     if (written < 0 && written != UV_EAGAIN) {
-        _out.clear();
+        out.clear();
         abort(uv_strerror(written));
         return;
     }
     const std::size_t done = written > 0 ? static_cast<std::size_t>(written) : 0;
     bridge().stats().bytes_sent.fetch_add(done, std::memory_order_relaxed);
-    if (done == _out.size()) {
-        _out.clear();
-        if (_out.capacity() > kShrinkAbove) {
-            _out.shrink_to_fit();
+    if (done == out.size()) {
+        out.clear();
+        if (out.capacity() > kShrinkAbove) {
+            out.shrink_to_fit();
         }
         if (_close_after_write) {
             finish_close();
         } else if (!_reading && !_closing && !_stream) {
-            set_reading(true);
-            process_input();
+            resume_reading();
         }
         return;
     }
     // The socket is full: hand the rest to libuv and keep appending to a fresh buffer.
-    _out.erase(0, done);
-    _writing.swap(_out);
+    out.erase(0, done);
+    _writing.swap(out);
     auto* request = new uv_write_t{};
     request->data = this;
     uv_buf_t rest = uv_buf_init(_writing.data(), static_cast<unsigned>(_writing.size()));
@@ -294,17 +444,17 @@ void HttpConnection::on_write(uv_write_t* req, int status) noexcept {
     if (status != 0) {
         if (status != UV_ECANCELED) {
             self->_out.clear();
+            self->_wire.clear();
             self->abort(uv_strerror(status));
         }
         return;
     }
-    if (!self->_out.empty()) {
+    if (!self->_out.empty() || !self->_wire.empty()) {
         self->flush();
     } else if (self->_close_after_write) {
         self->finish_close();
     } else if (!self->_reading && !self->_closing && !self->_stream) {
-        self->set_reading(true);
-        self->process_input();
+        self->resume_reading();
     }
 }
 
@@ -323,7 +473,15 @@ void HttpConnection::close(std::string_view why) {
     spdlog::debug("bridge: client {}: closing: {}", _peer, why);
     end_stream();
     set_reading(false);
-    if (!_out.empty() || !_writing.empty()) {
+    if (_transport) {
+        // The last response travels before close_notify (RFC 8446 §6.1).
+        if (_transport->ready() && !_out.empty()) {
+            _transport->write(_out, _wire);
+        }
+        _out.clear();
+        _transport->shutdown(_wire);
+    }
+    if (!_out.empty() || !_wire.empty() || !_writing.empty()) {
         _close_after_write = true;
         _context.mark_dirty(this);
         return;
@@ -339,6 +497,7 @@ void HttpConnection::abort(std::string_view why) {
         end_stream();
     }
     _out.clear();
+    _wire.clear();
     finish_close();
 }
 

@@ -1,6 +1,6 @@
 // One HTTP/1.1 client connection on a worker loop: reading, one request at a time (keep-alive and
-// pipelining), buffered writes flushed once per loop iteration, timeouts, and the switch to a
-// long-lived stream (SSE, later WebSocket).
+// pipelining), buffered writes flushed once per loop iteration, timeouts, the switch to a
+// long-lived stream (SSE, later WebSocket), and TLS (https, wss) through a net::Transport.
 #pragma once
 
 #include <uv.h>
@@ -16,8 +16,9 @@
 #include "stream_handler.hpp"
 
 namespace tern::net {
+class Transport;
 class WorkerLoop;
-}
+}  // namespace tern::net
 
 namespace tern::bridge {
 
@@ -53,11 +54,26 @@ class HttpConnection {
     // Appends bytes to the output (written at the end of the loop iteration).
     void write(std::string_view bytes);
     // Bytes waiting to be written to the socket.
-    std::size_t pending_output() const noexcept { return _out.size() + _writing.size(); }
+    std::size_t pending_output() const noexcept {
+        return _out.size() + _wire.size() + _writing.size();
+    }
     // Stops reading and closes once what was written is flushed (at most a few seconds).
     void close(std::string_view why);
     // Closes now, dropping unwritten output.
     void abort(std::string_view why);
+
+    // What release_socket() gives away.
+    struct ReleasedSocket {
+        int fd = -1;              // a dup() of the socket, owned by the caller; -1 = not released
+        std::string early_bytes;  // application bytes read behind the current request
+        std::unique_ptr<net::Transport> transport;  // TLS, with what it still buffers; or null
+    };
+    // Gives the socket away after a protocol switch (/mqtt hands it to a broker net::Connection):
+    // call from the handler of the current request, with nothing left to write
+    // (pending_output() == 0, else fd is -1 and nothing changes). This connection stops reading
+    // and closes its handle without writing anything more; the caller writes the switch's
+    // response itself (through `transport` when there is one).
+    ReleasedSocket release_socket();
 
     bool closing() const noexcept { return _closing; }
     uint64_t id() const noexcept { return _id; }
@@ -83,6 +99,16 @@ class HttpConnection {
     static void on_close(uv_handle_t* handle) noexcept;
 
     void process_input();
+    // Application bytes from the client (plaintext): to the stream, or parsed as requests.
+    void deliver(std::string_view bytes);
+    // TLS: wire bytes in, then the plaintext they complete (while reading is wanted).
+    void receive_wire(std::string_view bytes);
+    void pull_transport();
+    void transport_ended(int status);
+    // TLS: encrypts _out into _wire; false when the transport failed (the connection aborts).
+    bool encrypt_output();
+    // After a write drained: reading starts again, plaintext held by the transport included.
+    void resume_reading();
     void dispatch();
     void fail(int status, std::string_view message);
     void finish_close();
@@ -95,9 +121,15 @@ class HttpConnection {
     uv_tcp_t _handle{};
     std::string _peer;
     RequestParser _parser;
-    std::string _in;  // bytes read but not yet parsed
+    std::string _in;             // bytes read but not yet parsed
+    std::size_t _in_parsed = 0;  // bytes of _in parsed up to the request being dispatched
     std::string _out;
     std::string _writing;
+    // TLS (bridge.tls), made by adopt(); null for plain HTTP. Bytes written above go through it
+    // and its handshake runs in the ordinary read and write path. release_socket() gives it away
+    // with the socket (wss:///mqtt: the broker's net::Connection chains it under WebSocket).
+    std::unique_ptr<net::Transport> _transport;
+    std::string _wire;  // TLS records not yet handed to the socket
     std::unique_ptr<StreamHandler> _stream;
     ClientKind _kind = ClientKind::Http;
     HeaderList _response_headers;
@@ -106,6 +138,7 @@ class HttpConnection {
     bool _busy = false;
     bool _keep_alive = true;
     bool _http10_keep_alive = false;
+    bool _head_request = false;  // the body is left out of the response
     HttpResponse _delayed;
     core::MonoMillis _delayed_at = 0;  // 0 = no delayed response
 

@@ -15,6 +15,8 @@ std::string_view status_text(int status) {
             return "OK";
         case 204:
             return "No Content";
+        case 304:
+            return "Not Modified";
         case 400:
             return "Bad Request";
         case 401:
@@ -91,8 +93,9 @@ std::string serialize_response(const HttpResponse& response, bool keep_alive,
         out += response.content_type;
         out += "\r\n";
     }
-    // 1xx and 204 carry no body and no Content-Length (RFC 9110 §8.6).
-    if (response.status >= 200 && response.status != 204) {
+    // 1xx and 204 carry no body and no Content-Length (RFC 9110 §8.6); neither does a 304 here
+    // (its Content-Length would have to be the 200's).
+    if (response.status >= 200 && response.status != 204 && response.status != 304) {
         out += "Content-Length: ";
         out += std::to_string(response.body.size());
         out += "\r\n";

@@ -132,9 +132,9 @@ void bridge_metrics(MetricsWriter& out, Bridge& bridge) {
     counter("tern_bridge_timeouts_total", "Requests answered 408 (too slow).", stats.timeouts);
     counter("tern_bridge_auth_failures_total", "Requests refused for wrong credentials.",
             stats.auth_failures);
-    counter("tern_bridge_publishes_total", "Messages published through POST /api/publish.",
+    counter("tern_bridge_publishes_total", "Messages published through POST /api/publish and /ws.",
             stats.publishes);
-    counter("tern_bridge_events_sent_total", "Message events written to SSE streams.",
+    counter("tern_bridge_events_sent_total", "Messages written to SSE and /ws streams.",
             stats.events_sent);
     counter("tern_bridge_slow_consumers_total",
             "Bridge clients cut off at bridge.max_client_buffer.", stats.slow_consumers_cut);

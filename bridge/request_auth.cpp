@@ -1,10 +1,16 @@
-// HTTP Basic authentication with the MQTT password file, and the Origin allow-list.
+// HTTP Basic authentication with the MQTT password file, JWT bearer tokens, and the Origin
+// allow-list.
 #include "request_auth.hpp"
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
 
+#include "bridge.hpp"
 #include "envelope.hpp"
+#include "http_connection.hpp"
+#include "net/broker.hpp"
 
 namespace tern::bridge {
 
@@ -34,7 +40,75 @@ AuthResult refuse(std::string message, bool slow) {
     return result;
 }
 
+// The value of the cookie `name` in the request's Cookie headers (RFC 6265 §4.2.1:
+// "a=b; c=d"), or null.
+std::optional<std::string_view> cookie_value(const HttpRequest& request, std::string_view name) {
+    for (const auto& [header, value] : request.headers) {
+        if (header != "cookie") {
+            continue;
+        }
+        std::string_view rest = value;
+        while (!rest.empty()) {
+            const std::size_t end = rest.find(';');
+            const std::string_view pair = trim(rest.substr(0, end));
+            rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+            const std::size_t equals = pair.find('=');
+            if (equals == std::string_view::npos || trim(pair.substr(0, equals)) != name) {
+                continue;
+            }
+            std::string_view cookie = trim(pair.substr(equals + 1));
+            if (cookie.size() >= 2 && cookie.front() == '"' && cookie.back() == '"') {
+                cookie = cookie.substr(1, cookie.size() - 2);
+            }
+            return cookie;
+        }
+    }
+    return std::nullopt;
+}
+
+AuthResult check_token(std::string_view token, const JwtPolicy& jwt, int64_t now_s) {
+    JwtResult verdict = verify_jwt(token, jwt, now_s);
+    if (verdict.ok()) {
+        return AuthResult{true, Identity{std::move(verdict.username)}, {}, false, {}};
+    }
+    // A token that is well formed but refused may be a guess at the key or at a user's token:
+    // answered late, like a wrong password.
+    const bool slow =
+        verdict.error != JwtError::Malformed && verdict.error != JwtError::UnsupportedAlgorithm;
+    AuthResult result = refuse(std::move(verdict.reason), slow);
+    result.token_error = jwt_error_code(verdict.error);
+    return result;
+}
+
 }  // namespace
+
+AuthResult authenticate(const HttpRequest& request, const core::PasswordFile* passwords,
+                        bool allow_anonymous, const JwtPolicy* jwt, int64_t now_s) {
+    if (jwt == nullptr) {
+        return authenticate(request, passwords, allow_anonymous);
+    }
+    if (const std::string* header = request.header("authorization")) {
+        const std::string_view value = trim(*header);
+        const std::size_t space = value.find(' ');
+        if (iequals(value.substr(0, space), "bearer")) {
+            const std::string_view token =
+                space == std::string_view::npos ? std::string_view{} : trim(value.substr(space));
+            return check_token(token, *jwt, now_s);
+        }
+        return authenticate(request, passwords, allow_anonymous);
+    }
+    if (const auto cookie = cookie_value(request, kTokenCookie)) {
+        return check_token(*cookie, *jwt, now_s);
+    }
+    if (const std::string* token = request.query_value("token")) {
+        return check_token(*token, *jwt, now_s);
+    }
+    if (!allow_anonymous) {
+        return refuse("authentication required (HTTP Basic with an MQTT user, or a bearer token)",
+                      false);
+    }
+    return AuthResult{true, Identity{}, {}, false, {}};
+}
 
 AuthResult authenticate(const HttpRequest& request, const core::PasswordFile* passwords,
                         bool allow_anonymous) {
@@ -43,7 +117,7 @@ AuthResult authenticate(const HttpRequest& request, const core::PasswordFile* pa
         if (!allow_anonymous) {
             return refuse("authentication required (HTTP Basic with an MQTT user)", false);
         }
-        return AuthResult{true, Identity{}, {}, false};
+        return AuthResult{true, Identity{}, {}, false, {}};
     }
     const std::string_view value = trim(*header);
     const std::size_t space = value.find(' ');
@@ -66,13 +140,57 @@ AuthResult authenticate(const HttpRequest& request, const core::PasswordFile* pa
     if (passwords != nullptr && !passwords->verify(username, password)) {
         return refuse("bad user name or password", true);
     }
-    return AuthResult{true, Identity{std::move(username)}, {}, false};
+    return AuthResult{true, Identity{std::move(username)}, {}, false, {}};
 }
 
 HttpResponse unauthorized(std::string_view message) {
     HttpResponse response = json_error(401, "unauthorized", message);
     response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"tern\", charset=\"UTF-8\"");
     return response;
+}
+
+HttpResponse unauthorized(const AuthResult& result, bool bearer) {
+    HttpResponse response = unauthorized(result.message);
+    if (!result.token_error.empty()) {
+        nlohmann::ordered_json body;
+        body["error"] = "unauthorized";
+        body["reason"] = result.token_error;
+        body["message"] = result.message;
+        response.body = body.dump();
+    }
+    if (bearer) {
+        std::string challenge = "Bearer realm=\"tern\"";
+        if (!result.token_error.empty()) {
+            // The code, not the message: a message may quote the token's own text.
+            challenge +=
+                ", error=\"invalid_token\", error_description=\"" + result.token_error + "\"";
+        }
+        response.headers.emplace_back("WWW-Authenticate", std::move(challenge));
+    }
+    return response;
+}
+
+bool authenticate_request(Bridge& bridge, HttpConnection& connection, const HttpRequest& request,
+                          Identity& who) {
+    net::Broker& broker = bridge.broker();
+    const auto passwords = broker.passwords();
+    const JwtPolicy* jwt = bridge.jwt_policy();
+    AuthResult auth = authenticate(request, passwords.get(), broker.settings().auth.allow_anonymous,
+                                   jwt, unix_seconds_now());
+    if (auth.ok) {
+        who = std::move(auth.identity);
+        return true;
+    }
+    HttpResponse response = unauthorized(auth, jwt != nullptr);
+    if (!auth.slow) {
+        connection.respond(std::move(response));
+        return false;
+    }
+    bridge.stats().auth_failures.fetch_add(1, std::memory_order_relaxed);
+    // Neither the password nor the token is logged; the user name and the reason are.
+    spdlog::warn("bridge: client {}: authentication failed: {}", connection.peer(), auth.message);
+    connection.respond_later(std::move(response), 1000);
+    return false;
 }
 
 OriginCheck check_origin(const HttpRequest& request, const std::vector<std::string>& allowed) {

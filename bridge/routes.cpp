@@ -3,11 +3,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 #include "bridge.hpp"
 #include "handlers.hpp"
+#include "history_handler.hpp"
 #include "net/broker.hpp"
+#include "static_assets.hpp"
 
 namespace tern::bridge {
 
@@ -16,8 +17,8 @@ namespace {
 using Handler = void (*)(HttpConnection&, const HttpRequest&, const Identity&);
 
 struct Route {
-    std::string_view path;
-    std::string_view method;
+    std::string_view path;    // a trailing '*' matches any rest ("/assets/*")
+    std::string_view method;  // or methods: "GET, HEAD"
     Handler handler;
     bool authenticated;  // /healthz answers load balancers without credentials
 };
@@ -26,23 +27,37 @@ constexpr std::array kRoutes{
     Route{"/healthz", "GET", &handlers::healthz, false},
     Route{"/metrics", "GET", &handlers::metrics, true},
     Route{"/events", "GET", &handlers::events, true},
+    Route{"/ws", "GET", &handlers::ws, true},
+    // MQTT clients authenticate in CONNECT, as on the TCP listeners.
+    Route{"/mqtt", "GET", &handlers::mqtt, false},
     Route{"/api/retained", "GET", &handlers::retained, true},
     Route{"/api/presence", "GET", &handlers::presence, true},
     Route{"/api/publish", "POST", &handlers::publish, true},
+    Route{"/api/history", "GET", &handlers::history, true},
+    // The dashboard asks for the same credentials as the API: a browser then prompts for Basic
+    // credentials once and sends them (or its token cookie) with every later request.
+    Route{"/", "GET, HEAD", &handlers::dashboard, true},
+    Route{"/assets/*", "GET, HEAD", &handlers::asset, true},
 };
 
-// WebSocket endpoints, served once the WebSocket handler exists.
-constexpr std::array<std::string_view, 2> kWebSocketPaths{"/ws", "/mqtt"};
-
-bool is_websocket_upgrade(const HttpRequest& request) {
-    const std::string* upgrade = request.header("upgrade");
-    if (!request.upgrade || upgrade == nullptr) {
-        return false;
+bool path_matches(std::string_view pattern, std::string_view path) {
+    if (pattern.ends_with('*')) {
+        pattern.remove_suffix(1);
+        return path.starts_with(pattern);
     }
-    std::string value = *upgrade;
-    std::transform(value.begin(), value.end(), value.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return value == "websocket";
+    return pattern == path;
+}
+
+// Whether `method` is one of `allowed` ("GET" or "GET, HEAD").
+bool method_allowed(std::string_view allowed, std::string_view method) {
+    while (!allowed.empty()) {
+        const std::size_t comma = allowed.find(", ");
+        if (allowed.substr(0, comma) == method) {
+            return true;
+        }
+        allowed = comma == std::string_view::npos ? std::string_view{} : allowed.substr(comma + 2);
+    }
+    return false;
 }
 
 HttpResponse preflight(const HttpRequest& request) {
@@ -70,21 +85,10 @@ void Bridge::dispatch(HttpConnection& connection, HttpRequest& request) {
     }
     connection.set_response_headers(cors_headers(request, origin));
 
-    const auto path_matches = [&](const Route& route) { return route.path == request.path; };
-    const auto route = std::find_if(kRoutes.begin(), kRoutes.end(), path_matches);
+    const auto route = std::find_if(kRoutes.begin(), kRoutes.end(), [&](const Route& candidate) {
+        return path_matches(candidate.path, request.path);
+    });
     if (route == kRoutes.end()) {
-        if (std::find(kWebSocketPaths.begin(), kWebSocketPaths.end(), request.path) !=
-            kWebSocketPaths.end()) {
-            if (!is_websocket_upgrade(request)) {
-                HttpResponse response =
-                    json_error(426, "upgrade_required", request.path + " is a WebSocket endpoint");
-                response.headers.emplace_back("Upgrade", "websocket");
-                return connection.respond(std::move(response));
-            }
-            // The client would speak WebSocket next: answer, then close.
-            return connection.respond_and_close(json_error(
-                501, "not_implemented", "WebSocket is not available on this server yet"));
-        }
         return connection.respond(
             json_error(404, "not_found", "no endpoint at '" + request.path + "'"));
     }
@@ -93,7 +97,7 @@ void Bridge::dispatch(HttpConnection& connection, HttpRequest& request) {
         response.headers.emplace_back("Allow", std::string(route->method) + ", OPTIONS");
         return connection.respond(std::move(response));
     }
-    if (request.method != route->method) {
+    if (!method_allowed(route->method, request.method)) {
         HttpResponse response = json_error(405, "method_not_allowed",
                                            request.method + " is not allowed on " + request.path +
                                                " (use " + std::string(route->method) + ")");
@@ -101,21 +105,8 @@ void Bridge::dispatch(HttpConnection& connection, HttpRequest& request) {
         return connection.respond(std::move(response));
     }
     Identity who;
-    if (route->authenticated) {
-        const auto passwords = _broker.passwords();
-        AuthResult auth =
-            authenticate(request, passwords.get(), _broker.settings().auth.allow_anonymous);
-        if (!auth.ok) {
-            if (auth.slow) {
-                _stats.auth_failures.fetch_add(1, std::memory_order_relaxed);
-                // The password is never logged; the user name is.
-                spdlog::warn("bridge: client {}: authentication failed: {}", connection.peer(),
-                             auth.message);
-                return connection.respond_later(unauthorized(auth.message), 1000);
-            }
-            return connection.respond(unauthorized(auth.message));
-        }
-        who = std::move(auth.identity);
+    if (route->authenticated && !authenticate_request(*this, connection, request, who)) {
+        return;  // answered 401
     }
     route->handler(connection, request, who);
 }

@@ -2,7 +2,6 @@
 #include "sse_stream.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 #include "bridge.hpp"
 #include "envelope.hpp"
@@ -12,16 +11,13 @@
 #include "net/broker.hpp"
 #include "net/presence.hpp"
 #include "net/worker_loop.hpp"
+#include "stream_backlog.hpp"
 
 namespace tern::bridge {
 
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-// How long replayed seqs are remembered to skip their live copies still in flight.
-constexpr core::MonoMillis kForgetReplayedMs = 2000;
-constexpr core::MonoMillis kMaxConflateMs = 3'600'000;
 
 constexpr std::string_view kStreamHead =
     "HTTP/1.1 200 OK\r\n"
@@ -30,24 +26,6 @@ constexpr std::string_view kStreamHead =
     "X-Accel-Buffering: no\r\n"
     "Connection: close\r\n"
     "\r\n";
-
-// "250", "250ms" or "2s" → milliseconds; nullopt when malformed or out of range.
-std::optional<core::MonoMillis> parse_duration_ms(std::string_view text) {
-    uint64_t scale = 1;
-    if (text.ends_with("ms")) {
-        text.remove_suffix(2);
-    } else if (text.ends_with("s")) {
-        text.remove_suffix(1);
-        scale = 1000;
-    }
-    uint64_t value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc{} || end != text.data() + text.size() || value == 0 ||
-        value > kMaxConflateMs / scale) {
-        return std::nullopt;
-    }
-    return value * scale;
-}
 
 bool is_true(const std::string* value) {
     return value != nullptr && (*value == "1" || *value == "true" || *value == "yes");
@@ -90,72 +68,48 @@ void SseStream::begin() {
 }
 
 void SseStream::send_snapshot(std::string_view id) {
-    Bridge& bridge = _connection.bridge();
-    std::vector<core::MessagePtr> messages;
-    for (const std::string& filter : _options.filters) {
-        bridge.broker().retained().match(filter, _connection.loop().now(), messages);
-    }
-    // Overlapping filters match a topic twice: once is enough.
-    std::sort(
-        messages.begin(), messages.end(),
-        [](const core::MessagePtr& a, const core::MessagePtr& b) { return a->topic < b->topic; });
-    messages.erase(std::unique(messages.begin(), messages.end(),
-                               [](const core::MessagePtr& a, const core::MessagePtr& b) {
-                                   return a->topic == b->topic;
-                               }),
-                   messages.end());
-    for (const core::MessagePtr& message : messages) {
-        if (may_receive(bridge, _who, message->topic)) {
-            send_message(message, true, id, false);
-        }
+    for (const core::MessagePtr& message : retained_snapshot(
+             _connection.bridge(), _who, _options.filters, _connection.loop().now())) {
+        send_message(message, true, id, false);
     }
 }
 
 void SseStream::send_replay(const net::StreamPosition& head) {
-    Bridge& bridge = _connection.bridge();
-    net::History& history = bridge.broker().history();
-    if (!history.enabled()) {
-        send_gap("no history is kept on this server");
+    Replay replay = replay_history(_connection.bridge(), _who, _options.filters, *_options.resume);
+    if (!_connection.bridge().broker().history().enabled()) {
+        send_gap(replay.gap_reason);
         send_snapshot("");
         return;
     }
-    std::vector<net::HistoryEntry> entries;
-    bool gap = false;
-    for (const std::string& filter : _options.filters) {
-        net::HistoryRead read = history.read(filter, *_options.resume, kReplayLimit);
-        gap = gap || read.gap;
-        std::move(read.entries.begin(), read.entries.end(), std::back_inserter(entries));
-    }
-    std::sort(entries.begin(), entries.end(),
-              [](const net::HistoryEntry& a, const net::HistoryEntry& b) { return a.seq < b.seq; });
-    entries.erase(std::unique(entries.begin(), entries.end(),
-                              [](const net::HistoryEntry& a, const net::HistoryEntry& b) {
-                                  return a.seq == b.seq;
-                              }),
-                  entries.end());
-    if (entries.size() > kReplayLimit) {
-        gap = true;
-        entries.erase(entries.begin(), entries.end() - static_cast<std::ptrdiff_t>(kReplayLimit));
-    }
-    if (gap) {
+    if (replay.gap) {
         // What was missed is not all in the history: say so, then give the current values.
-        send_gap("the history no longer covers everything since this position");
+        send_gap(replay.gap_reason);
         send_snapshot("");
     }
-    const uint64_t epoch = history.epoch();
-    for (const net::HistoryEntry& entry : entries) {
-        if (may_receive(bridge, _who, entry.message->topic)) {
-            send_message(entry.message, false, net::StreamPosition{epoch, entry.seq}.to_string(),
-                         false);
-        }
-        _replayed.insert(entry.seq);
+    const uint64_t epoch = _connection.bridge().broker().history().epoch();
+    for (const net::HistoryEntry& entry : replay.entries) {
+        send_message(entry.message, false, net::StreamPosition{epoch, entry.seq}.to_string(),
+                     false);
     }
+    _replayed.insert(replay.seqs.begin(), replay.seqs.end());
     _forget_replayed_at = _connection.loop().now() + kForgetReplayedMs;
     const std::string head_id = head.to_string();
     if (head.seq != 0 && _last_id != head_id) {
         // An "id" line alone moves the client's Last-Event-ID to here without an event.
         write("id: " + head_id + "\n\n");
     }
+}
+
+void SseStream::on_overload(uint64_t dropped) {
+    // At most one gap a second: an overloaded loop sheds on every flush of its publishers.
+    const core::MonoMillis now = _connection.loop().now();
+    if (_closed || (_last_overload_gap != 0 && now - _last_overload_gap < 1000)) {
+        return;
+    }
+    _last_overload_gap = now;
+    send_gap("the server is overloaded: " + std::to_string(dropped) +
+             " messages for this loop's clients were dropped; resume from the last id");
+    check_cap();
 }
 
 void SseStream::send_gap(std::string_view reason) {
@@ -276,7 +230,7 @@ void SseStream::write(std::string_view bytes) {
 }
 
 bool SseStream::check_cap(std::size_t held) {
-    const uint64_t cap = _connection.bridge().settings().max_client_buffer;
+    const uint64_t cap = _connection.bridge().client_buffer_cap();
     if (_closed || _connection.pending_output() + held <= cap) {
         return true;
     }

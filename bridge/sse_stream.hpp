@@ -31,8 +31,6 @@ class SseStream final : public StreamHandler, public net::MessageSink {
         core::MonoMillis conflate_ms = 0;           // 0 = every message
         std::optional<net::StreamPosition> resume;  // Last-Event-ID
     };
-    // Most history entries replayed on resume (the newest ones; a gap event says the rest).
-    static constexpr std::size_t kReplayLimit = 1000;
 
     SseStream(HttpConnection& connection, Identity who, Options options);
     ~SseStream() override;
@@ -45,6 +43,7 @@ class SseStream final : public StreamHandler, public net::MessageSink {
     void on_tick(core::MonoMillis now) override;
     void on_close() override;
     void on_message(const core::OutgoingMessage& message) override;
+    void on_overload(uint64_t dropped) override;
 
   private:
     void send_snapshot(std::string_view id);
@@ -69,6 +68,7 @@ class SseStream final : public StreamHandler, public net::MessageSink {
     bool _closed = false;
     core::MonoMillis _last_write = 0;
     std::string _last_id;  // the last "id:" sent
+    core::MonoMillis _last_overload_gap = 0;
 
     // Conflation: the latest message per topic since the last flush, in first-arrival order.
     std::unordered_map<std::string, std::size_t> _pending_index;

@@ -10,7 +10,12 @@ packages=(
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(clang libclang-rt-14-dev llvm mosquitto mosquitto-clients
-             python3 python3-pytest python3-paho-mqtt python3-websockets valgrind)
+             python3 python3-pytest python3-paho-mqtt python3-websockets valgrind chromium)
+fi
+# The dashboard is built with npm at build time. Debian's nodejs + npm (Node 18) do; a Node.js
+# already installed another way (with its own npm) is kept.
+if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs npm)
 fi
 
 missing=()

@@ -24,6 +24,7 @@ void CommitQueue::submit(WriteBatch&& batch, std::function<void()> done) {
         if (_closing) {
             throw StorageError("storage: submit() after close()");
         }
+        _backlog_ops.fetch_add(batch.size(), std::memory_order_relaxed);
         _queue.push_back(Pending{std::move(batch), std::move(done)});
     }
     _wake.notify_one();
@@ -39,6 +40,11 @@ void CommitQueue::close() {
     if (_writer.joinable()) {
         _writer.join();
     }
+}
+
+void CommitQueue::set_drained_listener(uint64_t low_water, std::function<void()> listener) {
+    _drained_low_water = low_water;
+    _drained = std::move(listener);
 }
 
 StoreStats CommitQueue::stats() const {
@@ -81,6 +87,7 @@ void CommitQueue::commit_group(std::vector<Pending>& group) {
            static_cast<uint64_t>(
                std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()),
            failed);
+    const uint64_t left = _backlog_ops.fetch_sub(ops, std::memory_order_relaxed) - ops;
     for (Pending& pending : group) {
         if (!pending.done) {
             continue;
@@ -90,6 +97,9 @@ void CommitQueue::commit_group(std::vector<Pending>& group) {
         } catch (const std::exception& error) {
             spdlog::error("storage: a commit callback threw: {}", error.what());
         }
+    }
+    if (_drained && left <= _drained_low_water) {
+        _drained();
     }
 }
 

@@ -1,6 +1,7 @@
 // The single writer thread of a store: queued batches committed as one group per wake-up.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -39,6 +40,13 @@ class CommitQueue {
     // Commit counters and latency histogram (retained counts are left to the store).
     StoreStats stats() const;
 
+    // Operations submitted and not yet committed (thread-safe): producers slow down past a
+    // limit instead of letting the backlog, its memory and the acknowledgement latency grow.
+    uint64_t backlog_ops() const noexcept { return _backlog_ops.load(std::memory_order_relaxed); }
+    // `listener` runs on the writer thread after each group commit that leaves at most
+    // `low_water` operations queued. Set before the first submit().
+    void set_drained_listener(uint64_t low_water, std::function<void()> listener);
+
   private:
     void run();
     void commit_group(std::vector<Pending>& group);
@@ -52,6 +60,9 @@ class CommitQueue {
     std::mutex _close_mutex;  // serializes close() callers around the join
     mutable std::mutex _stats_mutex;
     StoreStats _stats;
+    std::atomic<uint64_t> _backlog_ops{0};
+    uint64_t _drained_low_water = 0;
+    std::function<void()> _drained;
     std::thread _writer;
 };
 

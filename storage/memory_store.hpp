@@ -33,6 +33,10 @@ class MemoryStore final : public Store {
     uint64_t epoch() const override { return _epoch.load(); }
     uint64_t next_history_seq() const override { return _next_history_seq.load(); }
     StoreStats stats() const override;
+    uint64_t backlog_ops() const noexcept override { return _queue.backlog_ops(); }
+    void set_drained_listener(uint64_t low_water, std::function<void()> listener) override {
+        _queue.set_drained_listener(low_water, std::move(listener));
+    }
     void close() override { _queue.close(); }
 
   private:

@@ -50,6 +50,10 @@ rocksdb::DBOptions database_options() {
     // One writer thread: concurrent memtable inserts buy nothing, and the queue's unsorted
     // memtable (family_options) does not support them.
     options.allow_concurrent_memtable_write = false;
+    // Memtables are most of the store's memory: cap them together (the largest is flushed when
+    // the sum passes this) so that a burst of queued messages does not grow RSS by 64 MiB per
+    // column family.
+    options.db_write_buffer_size = 32 * 1024 * 1024;
     return options;
 }
 
@@ -60,6 +64,7 @@ rocksdb::ColumnFamilyOptions family_options(std::string_view name) {
         // memtable makes each insert O(1) (a skip list's key comparisons were most of the
         // writer thread's time) and is sorted once when flushed or iterated.
         options.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+        options.write_buffer_size = 16 * 1024 * 1024;
     }
     return options;
 }

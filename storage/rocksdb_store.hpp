@@ -84,6 +84,12 @@ class RocksDbStore final : public Store {
     uint64_t epoch() const override { return _epoch.load(); }
     uint64_t next_history_seq() const override { return _next_history_seq.load(); }
     StoreStats stats() const override;
+    uint64_t backlog_ops() const noexcept override { return _queue ? _queue->backlog_ops() : 0; }
+    void set_drained_listener(uint64_t low_water, std::function<void()> listener) override {
+        if (_queue) {
+            _queue->set_drained_listener(low_water, std::move(listener));
+        }
+    }
     // Drains the writer, flushes the memtables and closes the database. Reads after close()
     // return nothing. Errors are logged, not thrown (close() also runs from the destructor).
     void close() override;

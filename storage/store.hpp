@@ -161,6 +161,15 @@ class Store {
 
     virtual StoreStats stats() const = 0;
 
+    // Operations submitted and not yet committed (thread-safe; 0 for stores without a writer).
+    virtual uint64_t backlog_ops() const noexcept { return 0; }
+    // Runs `listener` on the writer thread after each commit that leaves at most `low_water`
+    // operations queued (see CommitQueue). Set before the first submit().
+    virtual void set_drained_listener(uint64_t low_water, std::function<void()> listener) {
+        (void)low_water;
+        (void)listener;
+    }
+
     // Waits for every submitted batch to complete and stops the writer. Idempotent.
     virtual void close() = 0;
 };

@@ -17,6 +17,8 @@
 #include <variant>
 #include <vector>
 
+#include "app/bridge_config.hpp"
+#include "app/config_reader.hpp"
 #include "core/topic.hpp"
 
 namespace tern::app {
@@ -27,90 +29,7 @@ using core::BrokerSettings;
 using core::LimitSettings;
 using core::ListenerSettings;
 
-using Value = std::variant<int64_t, bool, std::string>;
-
-enum class Kind : uint8_t { Integer, Boolean, String };
-
-// Checks a string value; returns "" when it is acceptable, else the reason it is not.
-using StringCheck = std::string (*)(std::string_view value);
-
-// One configuration key. `Target` is the struct the whole table fills: BrokerSettings for the
-// [broker], [limits] and [storage] keys, ListenerSettings for the keys of one [[listeners]] table.
-template <typename Target>
-struct KeySpec {
-    std::string_view name;  // "limits.max_connections", or "port" inside a listener
-    Kind kind;
-    int64_t min;
-    int64_t max;
-    StringCheck check;  // strings only; nullptr = any string
-    void (*assign)(Target&, const Value&);
-};
-
-template <typename Member>
-struct MemberOf;
-template <typename Class, typename Field>
-struct MemberOf<Field Class::*> {
-    using ClassType = Class;
-    using FieldType = Field;
-};
-
-// The sub-struct of `target` that holds fields of `Class` (the [limits] keys live in .limits).
-template <typename Class, typename Target>
-Class& holder(Target& target) {
-    if constexpr (std::is_same_v<Class, Target>) {
-        return target;
-    } else {
-        static_assert(std::is_same_v<Target, BrokerSettings>);
-        if constexpr (std::is_same_v<Class, core::StorageConfig>) {
-            return target.storage;
-        } else if constexpr (std::is_same_v<Class, core::AuthConfig>) {
-            return target.auth;
-        } else if constexpr (std::is_same_v<Class, core::BridgeSettings>) {
-            return target.bridge;
-        } else {
-            static_assert(std::is_same_v<Class, LimitSettings>);
-            return target.limits;
-        }
-    }
-}
-
-template <typename Target, auto Member>
-void assign(Target& target, const Value& value) {
-    using Traits = MemberOf<decltype(Member)>;
-    using Field = typename Traits::FieldType;
-    Field& field = holder<typename Traits::ClassType>(target).*Member;
-    if constexpr (std::is_same_v<Field, bool>) {
-        field = std::get<bool>(value);
-    } else if constexpr (std::is_same_v<Field, std::string>) {
-        field = std::get<std::string>(value);
-    } else {
-        // The range was checked against the table row, which is checked to fit Field below.
-        field = static_cast<Field>(std::get<int64_t>(value));
-    }
-}
-
-template <typename Target, auto Member>
-consteval KeySpec<Target> integer_key(std::string_view name, int64_t min, int64_t max) {
-    using Field = typename MemberOf<decltype(Member)>::FieldType;
-    static_assert(std::is_integral_v<Field> && !std::is_same_v<Field, bool>);
-    if (min < 0 || min > max ||
-        static_cast<uint64_t>(max) > static_cast<uint64_t>(std::numeric_limits<Field>::max())) {
-        throw "the range of a configuration key does not fit its field";  // fails compilation
-    }
-    return {name, Kind::Integer, min, max, nullptr, &assign<Target, Member>};
-}
-
-template <typename Target, auto Member>
-consteval KeySpec<Target> boolean_key(std::string_view name) {
-    static_assert(std::is_same_v<typename MemberOf<decltype(Member)>::FieldType, bool>);
-    return {name, Kind::Boolean, 0, 0, nullptr, &assign<Target, Member>};
-}
-
-template <typename Target, auto Member>
-consteval KeySpec<Target> string_key(std::string_view name, StringCheck check) {
-    static_assert(std::is_same_v<typename MemberOf<decltype(Member)>::FieldType, std::string>);
-    return {name, Kind::String, 0, 0, check, &assign<Target, Member>};
-}
+using namespace config;  // NOLINT: the loader is made of these pieces
 
 std::string check_log_level(std::string_view value) {
     if (is_valid_log_level(value)) {
@@ -121,10 +40,6 @@ std::string check_log_level(std::string_view value) {
         reason += (i == 0 ? "" : ", ") + std::string(kLogLevels[i]);
     }
     return reason;
-}
-
-std::string check_not_empty(std::string_view value) {
-    return value.empty() ? "must not be empty" : "";
 }
 
 std::string check_durability(std::string_view value) {
@@ -146,30 +61,8 @@ std::string check_listener_type(std::string_view value) {
                      "' is not a supported listener type (supported: mqtt, mqtt+tls)";
 }
 
-std::string check_tls_version(std::string_view value) {
-    return value == "1.2" || value == "1.3" ? ""
-                                            : "'" + std::string(value) + "' is not one of 1.2, 1.3";
-}
-
-std::string check_listener_address(std::string_view value) {
-    if (is_valid_listener_address(value)) {
-        return {};
-    }
-    std::string reason =
-        "'" + std::string(value) + "' is not an IPv4 or IPv6 address or 'localhost'";
-    if (!value.empty() && value.front() == '[') {
-        reason += " (write IPv6 addresses without brackets)";
-    }
-    return reason;
-}
-
-constexpr int64_t kKiB = 1024;
-constexpr int64_t kGiB = kKiB * kKiB * kKiB;
-constexpr int64_t kU16 = 65'535;
-constexpr int64_t kU32 = 4'294'967'295;
-
-// Every key of the [broker], [limits], [storage] and [auth] sections. Ranges are what a sane
-// deployment can want; the comments in configs/tern.toml describe each key.
+// Every key of the [broker], [limits], [storage] and [auth] sections ([bridge]: bridge_config.cpp).
+// Ranges are what a sane deployment can want; the comments in configs/tern.toml describe each key.
 constexpr std::array kSettingKeys{
     integer_key<BrokerSettings, &BrokerSettings::workers>("broker.workers", 0, kMaxWorkers),
     string_key<BrokerSettings, &BrokerSettings::log_level>("broker.log_level", &check_log_level),
@@ -242,45 +135,7 @@ constexpr std::array kSettingKeys{
     boolean_key<BrokerSettings, &core::AuthConfig::allow_anonymous>("auth.allow_anonymous"),
     string_key<BrokerSettings, &core::AuthConfig::password_file>("auth.password_file", nullptr),
     string_key<BrokerSettings, &core::AuthConfig::acl_file>("auth.acl_file", nullptr),
-    boolean_key<BrokerSettings, &core::BridgeSettings::enabled>("bridge.enabled"),
-    string_key<BrokerSettings, &core::BridgeSettings::address>("bridge.address",
-                                                               &check_listener_address),
-    integer_key<BrokerSettings, &core::BridgeSettings::port>("bridge.port", 0, kU16),
-    integer_key<BrokerSettings, &core::BridgeSettings::max_header_bytes>("bridge.max_header_bytes",
-                                                                         1 * kKiB, 1024 * kKiB),
-    integer_key<BrokerSettings, &core::BridgeSettings::max_body_bytes>("bridge.max_body_bytes", 0,
-                                                                       kGiB),
-    integer_key<BrokerSettings, &core::BridgeSettings::header_timeout_ms>(
-        "bridge.header_timeout_ms", 100, 3'600'000),
-    integer_key<BrokerSettings, &core::BridgeSettings::idle_timeout_ms>("bridge.idle_timeout_ms",
-                                                                        100, 86'400'000),
-    integer_key<BrokerSettings, &core::BridgeSettings::max_connections>("bridge.max_connections", 0,
-                                                                        10'000'000),
-    integer_key<BrokerSettings, &core::BridgeSettings::heartbeat_interval_ms>(
-        "bridge.heartbeat_interval_ms", 100, 3'600'000),
-    integer_key<BrokerSettings, &core::BridgeSettings::max_client_buffer>(
-        "bridge.max_client_buffer", 4 * kKiB, 64 * kGiB),
 };
-
-constexpr std::string_view kOriginsKey = "allowed_origins";
-
-// "*", or an origin as browsers send it: scheme "://" host [":" port], no path.
-std::string check_origin(std::string_view value) {
-    if (value == "*") {
-        return {};
-    }
-    const std::string bad = "'" + std::string(value) + "' is not \"*\" or an origin like " +
-                            "https://example.com or http://host:8080 (no path)";
-    const std::size_t scheme_end = value.find("://");
-    if (scheme_end == std::string_view::npos || scheme_end == 0) {
-        return bad;
-    }
-    const std::string_view host = value.substr(scheme_end + 3);
-    if (host.empty() || host.find_first_of("/?# ") != std::string_view::npos) {
-        return bad;
-    }
-    return {};
-}
 
 std::string check_history_filter(std::string_view value) {
     // $share filters deliver to one member; a history is for every reader of a topic.
@@ -326,215 +181,6 @@ constexpr uint16_t kDefaultTlsPort = 8883;  // IANA's "secure-mqtt"
 constexpr std::string_view kListenersSection = "listeners";
 constexpr std::array<std::string_view, 6> kSections{"broker",  "listeners", "limits",
                                                     "storage", "auth",      "bridge"};
-
-// --- diagnostics ------------------------------------------------------------------------------
-
-// Collects problems and keeps the earliest by position, so the reported error does not depend on
-// the (alphabetical) order in which toml++ iterates tables.
-class Diagnostics {
-  public:
-    explicit Diagnostics(const std::string& source) : _source(source) {}
-
-    void report(const toml::source_region& where, std::string reason) {
-        ++_count;
-        const auto line = static_cast<uint32_t>(where.begin.line);
-        const auto column = static_cast<uint32_t>(where.begin.column);
-        if (!_first || line < _first->line || (line == _first->line && column < _first->column)) {
-            _first = Problem{line, column, std::move(reason)};
-        }
-    }
-
-    size_t count() const noexcept { return _count; }
-
-    void throw_if_any() const {
-        if (_first) {
-            throw ConfigError(_source, _first->line, 0, _first->reason);
-        }
-    }
-
-  private:
-    struct Problem {
-        uint32_t line;
-        uint32_t column;
-        std::string reason;
-    };
-    const std::string& _source;
-    std::optional<Problem> _first;
-    size_t _count = 0;
-};
-
-std::string_view describe(toml::node_type type) {
-    switch (type) {
-        case toml::node_type::table:
-            return "a table";
-        case toml::node_type::array:
-            return "an array";
-        case toml::node_type::string:
-            return "a string";
-        case toml::node_type::integer:
-            return "an integer";
-        case toml::node_type::floating_point:
-            return "a float";
-        case toml::node_type::boolean:
-            return "a boolean";
-        case toml::node_type::date:
-            return "a date";
-        case toml::node_type::time:
-            return "a time";
-        case toml::node_type::date_time:
-            return "a date-time";
-        case toml::node_type::none:
-            break;
-    }
-    return "nothing";
-}
-
-std::string_view describe(Kind kind) {
-    switch (kind) {
-        case Kind::Integer:
-            return "an integer";
-        case Kind::Boolean:
-            return "a boolean";
-        case Kind::String:
-            return "a string";
-    }
-    return "a value";
-}
-
-// --- "did you mean" ---------------------------------------------------------------------------
-
-size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) {
-        row[j] = j;
-    }
-    for (size_t i = 1; i <= a.size(); ++i) {
-        size_t diagonal = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j) {
-            const size_t above = row[j];
-            const size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
-            row[j] = std::min({above + 1, row[j - 1] + 1, substitute});
-            diagonal = above;
-        }
-    }
-    return row[b.size()];
-}
-
-std::string_view last_component(std::string_view name) {
-    const size_t dot = name.rfind('.');
-    return dot == std::string_view::npos ? name : name.substr(dot + 1);
-}
-
-// The known name closest to `name`, comparing whole names and last components (so a key put in
-// the wrong section, or at the top level, still finds its home). Empty when nothing is close.
-std::string closest(std::string_view name, const std::vector<std::string_view>& known) {
-    const std::string_view bare = last_component(name);
-    const size_t tolerance = std::max<size_t>(2, bare.size() / 4);
-    std::string_view best;
-    size_t best_distance = tolerance + 1;
-    for (std::string_view candidate : known) {
-        const size_t distance = std::min(edit_distance(name, candidate),
-                                         edit_distance(bare, last_component(candidate)));
-        if (distance < best_distance) {
-            best = candidate;
-            best_distance = distance;
-        }
-    }
-    return std::string(best);
-}
-
-std::string unknown(std::string_view what, const std::string& name,
-                    const std::vector<std::string_view>& known) {
-    std::string reason = "unknown " + std::string(what) + " '" + name + "'";
-    if (const std::string suggestion = closest(name, known); !suggestion.empty()) {
-        reason += "; did you mean '" + suggestion + "'?";
-    }
-    return reason;
-}
-
-template <size_t N, typename Target>
-std::vector<std::string_view> names_of(const std::array<KeySpec<Target>, N>& table) {
-    std::vector<std::string_view> names;
-    for (const auto& spec : table) {
-        names.push_back(spec.name);
-    }
-    return names;
-}
-
-// --- reading values ---------------------------------------------------------------------------
-
-// Converts `node` as `spec` says and stores it, or reports why it cannot. `name` is the key as
-// the user sees it ("limits.max_packet_size", "listeners[1].port").
-template <typename Target>
-void read_value(const KeySpec<Target>& spec, const std::string& name, const toml::node& node,
-                Target& target, Diagnostics& diagnostics) {
-    const auto wrong_type = [&] {
-        diagnostics.report(node.source(), name + ": expected " + std::string(describe(spec.kind)) +
-                                              ", got " + std::string(describe(node.type())));
-    };
-    switch (spec.kind) {
-        case Kind::Integer: {
-            const auto* integer = node.as_integer();
-            if (integer == nullptr) {
-                return wrong_type();
-            }
-            const int64_t value = integer->get();
-            if (value < spec.min || value > spec.max) {
-                return diagnostics.report(
-                    node.source(), name + ": " + std::to_string(value) + " is out of range " +
-                                       std::to_string(spec.min) + ".." + std::to_string(spec.max));
-            }
-            return spec.assign(target, Value{value});
-        }
-        case Kind::Boolean: {
-            const auto* boolean = node.as_boolean();
-            if (boolean == nullptr) {
-                return wrong_type();
-            }
-            return spec.assign(target, Value{boolean->get()});
-        }
-        case Kind::String: {
-            const auto* string = node.as_string();
-            if (string == nullptr) {
-                return wrong_type();
-            }
-            if (spec.check != nullptr) {
-                if (std::string reason = spec.check(string->get()); !reason.empty()) {
-                    return diagnostics.report(node.source(), name + ": " + reason);
-                }
-            }
-            return spec.assign(target, Value{string->get()});
-        }
-    }
-}
-
-// Reads every key of `table` through `specs`. A key is looked up as `lookup_prefix` + key
-// ("limits.max_connections"; "" for listener keys) and shown as `display_prefix` + key.
-template <size_t N, typename Target>
-void read_table(const toml::table& table, std::string_view lookup_prefix,
-                const std::string& display_prefix, const std::array<KeySpec<Target>, N>& specs,
-                Target& target, Diagnostics& diagnostics) {
-    for (const auto& [key, node] : table) {
-        const std::string lookup = std::string(lookup_prefix) + std::string(key.str());
-        const std::string name = display_prefix + std::string(key.str());
-        const auto spec = std::find_if(specs.begin(), specs.end(),
-                                       [&](const KeySpec<Target>& s) { return s.name == lookup; });
-        if (spec != specs.end()) {
-            read_value(*spec, name, node, target, diagnostics);
-            continue;
-        }
-        std::string reason = "unknown key '" + name + "'";
-        if (const std::string suggestion = closest(lookup, names_of(specs)); !suggestion.empty()) {
-            // Setting keys are full names (the suggestion may be in another section); listener
-            // keys are bare and take the listener's prefix.
-            const std::string shown =
-                lookup_prefix.empty() ? display_prefix + suggestion : suggestion;
-            reason += "; did you mean '" + shown + "'?";
-        }
-        diagnostics.report(key.source(), std::move(reason));
-    }
-}
 
 // TLS keys belong to "mqtt+tls" listeners, which need a certificate and key; mTLS options need
 // what they depend on. A TLS listener without a port gets 8883.
@@ -647,40 +293,12 @@ void read_history(const toml::node& node, BrokerSettings& settings, Diagnostics&
     }
 }
 
-// bridge.allowed_origins: an array of strings.
-void read_origins(const toml::node& node, BrokerSettings& settings, Diagnostics& diagnostics) {
-    const toml::array* array = node.as_array();
-    if (array == nullptr) {
-        return diagnostics.report(node.source(),
-                                  "bridge.allowed_origins: expected an array of "
-                                  "strings, got " +
-                                      std::string(describe(node.type())));
-    }
-    for (size_t i = 0; i < array->size(); ++i) {
-        const toml::node& element = *array->get(i);
-        const std::string name = "bridge.allowed_origins[" + std::to_string(i) + "]";
-        const auto* text = element.as_string();
-        if (text == nullptr) {
-            diagnostics.report(element.source(), name + ": expected a string, got " +
-                                                     std::string(describe(element.type())));
-            continue;
-        }
-        if (std::string reason = check_origin(text->get()); !reason.empty()) {
-            diagnostics.report(element.source(), name + ": " + reason);
-            continue;
-        }
-        settings.bridge.allowed_origins.push_back(text->get());
-    }
-}
-
-// A section's table; [storage] also holds the [[storage.history]] array.
+// A section's table; [storage] also holds the [[storage.history]] array; [bridge] has its own
+// file.
 void read_section(const std::string& name, const toml::table& table, BrokerSettings& settings,
                   Diagnostics& diagnostics) {
-    if (name == "bridge" && table.contains(kOriginsKey)) {
-        toml::table rest = table;
-        rest.erase(kOriginsKey);
-        read_table(rest, name + ".", name + ".", kSettingKeys, settings, diagnostics);
-        return read_origins(*table.get(kOriginsKey), settings, diagnostics);
+    if (name == kBridgeSection) {
+        return read_bridge_section(table, settings.bridge, diagnostics);
     }
     if (name != "storage" || !table.contains(kHistoryKey)) {
         return read_table(table, name + ".", name + ".", kSettingKeys, settings, diagnostics);
@@ -694,6 +312,8 @@ void read_section(const std::string& name, const toml::table& table, BrokerSetti
 void read_document(const toml::table& root, BrokerSettings& settings, Diagnostics& diagnostics) {
     const std::vector<std::string_view> sections(kSections.begin(), kSections.end());
     std::vector<std::string_view> everything = names_of(kSettingKeys);
+    const std::vector<std::string> bridge_keys = bridge_config_keys();
+    everything.insert(everything.end(), bridge_keys.begin(), bridge_keys.end());
     everything.insert(everything.end(), kSections.begin(), kSections.end());
 
     for (const auto& [key, node] : root) {
@@ -815,7 +435,8 @@ std::vector<std::string> known_config_keys() {
     for (const auto& spec : kListenerKeys) {
         keys.push_back(std::string(kListenersSection) + "." + std::string(spec.name));
     }
-    keys.push_back("bridge." + std::string(kOriginsKey));
+    const std::vector<std::string> bridge_keys = bridge_config_keys();
+    keys.insert(keys.end(), bridge_keys.begin(), bridge_keys.end());
     return keys;
 }
 

@@ -94,6 +94,10 @@ int main(int argc, char** argv) {
         if (bridge) {
             bridge->start();
         }
+    } catch (const tern::net::TlsError& error) {
+        // The bridge's certificate or key (bridge.tls): configuration, like the listeners'.
+        std::cerr << error.what() << "\n";
+        return 2;
     } catch (const std::exception& error) {
         // A listener that cannot open, or a database that cannot be read: say which and why.
         spdlog::critical("{}", error.what());
@@ -104,6 +108,9 @@ int main(int argc, char** argv) {
         if (received == SIGHUP) {
             broker.reload_auth();
             broker.reload_tls();
+            if (bridge) {
+                bridge->reload_tls();
+            }
             continue;
         }
         spdlog::info("{}: shutting down", received == SIGINT ? "SIGINT" : "SIGTERM");

@@ -85,7 +85,29 @@ struct BridgeSettings {
     uint32_t max_connections = 10'000;         // HTTP connections, 0 = unlimited
     uint32_t heartbeat_interval_ms = 15'000;   // SSE comment when nothing else was sent
     uint64_t max_client_buffer = 1024 * 1024;  // bytes queued for one client before cut-off
+    // Bytes queued for all streaming clients together: with many clients each one's cap shrinks
+    // to this divided by their number (not below 64 KiB), so a CPU-bound bridge cuts clients
+    // off instead of buffering gigabytes.
+    uint64_t max_total_buffer = 64 * 1024 * 1024;
     std::vector<std::string> allowed_origins;  // CORS / WebSocket Origin allow-list; "*" = any
+    // Bearer tokens (JWT, HS256): accepted once a secret is set. jwt_secret holds the key itself,
+    // read from jwt_secret_file by the loader when that is given (at least 32 bytes).
+    std::string jwt_secret;
+    std::string jwt_secret_file;
+    std::string jwt_username_claim = "sub";  // the claim that names the MQTT user
+    std::string jwt_issuer;                  // required "iss" when not empty
+    std::string jwt_audience;                // required in "aud" when not empty
+    uint32_t jwt_leeway_s = 30;              // clock skew allowed on exp, nbf and iat
+    // https and wss on the bridge port: the same PEM files and options as a "mqtt+tls"
+    // listener, reloaded on SIGHUP.
+    bool tls = false;
+    std::string cert_file;
+    std::string key_file;
+    std::string ca_file;
+    bool require_certificate = false;
+    std::string tls_min_version = "1.2";
+    std::string ciphers;
+    std::string ciphersuites;
 };
 
 struct BrokerSettings {

@@ -27,6 +27,13 @@ class AckBarrier : public std::enable_shared_from_this<AckBarrier> {
     // Thread-safe. The last release tells the owner loop (through its inbox unless `inline_ok`
     // and the caller is on the owner loop, in which case it returns true and does nothing else).
     bool release(bool on_owner_loop = false);
+    // Thread-safe, for the storage writer releasing many barriers at once: the same as release()
+    // from another thread, except that a plain acknowledgement becoming ready is not posted but
+    // returned as true, so that the caller tells each owner loop once for all of them.
+    bool release_batched();
+
+    WorkerLoop& owner_loop() const noexcept { return _loop; }
+    uint64_t connection_id() const noexcept { return _connection_id; }
 
     // Sets the acknowledgement (before the barrier is queued on its connection).
     void set_ack(codec::Packet ack) { _ack = std::move(ack); }

@@ -69,6 +69,13 @@ void Broker::open_storage() {
     for (auto& loop : _loops) {
         loop->persistence().set_store(_store.get());
     }
+    // Loops that stopped reading for the backlog (WorkerLoop::check_storage_backlog) read again
+    // once the writer has caught up.
+    _store->set_drained_listener(WorkerLoop::kStorageBacklogLow, [this] {
+        for (auto& loop : _loops) {
+            loop->storage_drained();
+        }
+    });
     _history = std::make_unique<History>(config, _store.get(), _settings.bridge.enabled);
 }
 
@@ -206,6 +213,7 @@ StatsSnapshot Broker::stats() const {
         total.refused_memory += s.refused_memory.load(std::memory_order_relaxed);
         total.rate_limited += s.rate_limited.load(std::memory_order_relaxed);
         total.shed += s.shed.load(std::memory_order_relaxed);
+        total.storage_holds += s.storage_holds.load(std::memory_order_relaxed);
     }
     return total;
 }

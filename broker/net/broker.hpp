@@ -60,6 +60,13 @@ class Broker {
     // Keys of durable queue entries, node-wide: a publishing loop writes the entries of remote
     // persistent sessions itself (LocalRouter), so one counter orders every writer's entries; a
     // session's entries reload in key order, which keeps each publisher's order.
+    // Loops whose inbox is over WorkerLoop::kInboxHigh (thread-safe); while any is, no
+    // connection reads. The last one to catch up lets every loop read again.
+    uint32_t congested_loops() const noexcept {
+        return _congested_loops.load(std::memory_order_relaxed);
+    }
+    void loop_congested(bool congested);
+
     uint64_t next_store_seq() noexcept {
         return _next_store_seq.fetch_add(1, std::memory_order_relaxed);
     }
@@ -159,6 +166,7 @@ class Broker {
     std::atomic<uint32_t> _loops_flushed{0};
     std::unique_ptr<storage::Store> _store;
     std::unique_ptr<History> _history;  // after _store: it may point at it
+    std::atomic<uint32_t> _congested_loops{0};
     core::MonoMillis _next_sys_publish = 0;
     std::atomic<std::shared_ptr<const core::PasswordFile>> _passwords;
     std::atomic<std::shared_ptr<const core::AclFile>> _acl;

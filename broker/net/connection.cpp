@@ -120,7 +120,15 @@ void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) noexcept {
 void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept {
     auto* self = static_cast<Connection*>(stream->data);
     if (nread == UV_ENOBUFS) {
-        return;  // over its read budget for this loop iteration (read_allowance)
+        // Over its read budget for this loop iteration (read_allowance), or held back.
+        if (self->reads_held() && !self->_reads_parked && !self->_closing) {
+            // Stop polling the socket (it stays readable): libuv allows this in the read
+            // callback, not in the allocation callback.
+            self->_reads_parked = true;
+            uv_read_stop(stream);
+            self->_loop.park_reader(self);
+        }
+        return;
     }
     if (nread < 0) {
         self->close(nread == UV_EOF ? "connection closed by client" : uv_strerror(nread));

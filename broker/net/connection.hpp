@@ -92,6 +92,10 @@ class Connection {
     // a budget of bytes per loop iteration, so that a client sending as fast as it can does not
     // hold the loop while others wait; 0 = over budget, read again in the next iteration.
     std::size_t read_allowance(std::size_t size) noexcept;
+    // Whether reading must wait (read_hold.cpp): the storage writer is far behind.
+    bool reads_held() const noexcept;
+    // Called by WorkerLoop::release_held_reads() for a parked connection that may read again.
+    void resume_reading();
 
     uint32_t loop_slot = 0;  // index in the loop's connection list
     bool dirty = false;      // already queued for flush
@@ -209,7 +213,8 @@ class Connection {
     uint64_t _tracked_bytes = 0;  // buffer bytes reported to the memory cap
     std::unique_ptr<PublishQuota> _publish_quota;  // only with a publish rate limit
     uint32_t _read_epoch = 0;                      // the loop iteration _read_used counts for
-    uint32_t _read_used = 0;                       // bytes read in that iteration
+    uint32_t _read_used = 0;
+    bool _reads_parked = false;  // reading stopped by backpressure (WorkerLoop::park_reader)                       // bytes read in that iteration
 };
 
 }  // namespace tern::net

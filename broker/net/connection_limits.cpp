@@ -99,6 +99,9 @@ void WorkerLoop::track_queue_memory(SessionSlot& slot) noexcept {
 }
 
 std::size_t Connection::read_allowance(std::size_t size) noexcept {
+    if (reads_held()) {
+        return 0;
+    }
     const uint32_t epoch = _loop.read_epoch();
     if (_read_epoch != epoch) {
         _read_epoch = epoch;

@@ -69,7 +69,7 @@ void Connection::transport_ended(Transport::Status status, std::string_view reas
         return;
     }
     spdlog::info("client {} ({}): {} error: {}", client_id(), _peer, _transport->name(), reason);
-    close("TLS error");
+    close(std::string(_transport->name()) + " error");
 }
 
 void Connection::flush_transport() {

@@ -266,8 +266,9 @@ void Connection::attach_session(codec::Connect& connect, const std::string& assi
     send_connack(session_present, connect, assigned_id);
     _loop.broker().presence().connected(session.client_id(), _peer, static_cast<uint8_t>(_version),
                                         takeover);
-    spdlog::debug("client {} ({}): connected, MQTT {}, session present {}", session.client_id(),
-                  _peer, static_cast<int>(_version), session_present);
+    spdlog::debug("client {} ({}, {}): connected, MQTT {}, session present {}", session.client_id(),
+                  _peer, _transport ? _transport->name() : "tcp", static_cast<int>(_version),
+                  session_present);
     // Unacknowledged messages go out again first, then the queue [MQTT-4.4.0-1].
     resend_inflight();
     pump_queue();

@@ -17,6 +17,10 @@ class MessageSink {
     // `message.retain` the RETAIN flag a subscriber would get (0 for live messages unless the
     // subscription asked for Retain As Published).
     virtual void on_message(const core::OutgoingMessage& message) = 0;
+    // Called on the sink's loop when QoS 0 messages for this loop were shed because it fell
+    // too far behind (WorkerLoop::flush_outbox): the sink may have missed `dropped` of them and
+    // should tell its client (a gap) rather than pretend the stream is complete.
+    virtual void on_overload(uint64_t dropped) { (void)dropped; }
 };
 
 }  // namespace tern::net

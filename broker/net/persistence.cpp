@@ -1,6 +1,10 @@
 // Persistence: batches per loop iteration, conversions between messages and records.
 #include "persistence.hpp"
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include "broker.hpp"
 #include "worker_loop.hpp"
 
@@ -26,6 +30,17 @@ core::MonoMillis to_mono(storage::UnixMillis unix_ms, core::MonoMillis now) {
 }
 
 }  // namespace
+
+bool AckBarrier::release_batched() {
+    if (_pending.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+        return false;
+    }
+    if (on_ready) {
+        _loop.post([self = shared_from_this()](WorkerLoop& loop) { self->on_ready(loop); });
+        return false;
+    }
+    return true;
+}
 
 bool AckBarrier::release(bool on_owner_loop) {
     if (_pending.fetch_sub(1, std::memory_order_acq_rel) != 1) {
@@ -78,8 +93,30 @@ void Persistence::submit() {
     WorkerLoop* loop = &_loop;
     _store->submit(std::move(_batch), [barriers = std::move(_barriers),
                                        actions = std::move(_after_commit), loop]() mutable {
+        // One task per owner loop for all the acknowledgements this commit made ready (a
+        // post per PUBACK cost the writer thread a lock and a wake-up each).
+        std::vector<std::pair<WorkerLoop*, std::vector<uint64_t>>> ready;
         for (const AckBarrierPtr& barrier : barriers) {
-            barrier->release();
+            if (!barrier->release_batched()) {
+                continue;
+            }
+            WorkerLoop* owner = &barrier->owner_loop();
+            auto it = std::find_if(ready.begin(), ready.end(),
+                                   [owner](const auto& entry) { return entry.first == owner; });
+            if (it == ready.end()) {
+                it = ready.emplace(ready.end(), owner, std::vector<uint64_t>{});
+            }
+            // Consecutive barriers of one connection need one send_ready_acks().
+            if (it->second.empty() || it->second.back() != barrier->connection_id()) {
+                it->second.push_back(barrier->connection_id());
+            }
+        }
+        for (auto& [owner, ids] : ready) {
+            owner->post([ids = std::move(ids)](WorkerLoop& target) {
+                for (const uint64_t id : ids) {
+                    target.acks_ready(id);
+                }
+            });
         }
         if (!actions.empty()) {
             loop->post([actions = std::move(actions)](WorkerLoop&) {
@@ -128,8 +165,11 @@ storage::MessageRecord Persistence::to_record(const core::Message& message, core
     record.payload = message.payload;
     record.qos = message.qos;
     record.retain = message.retain;
-    record.properties = message.properties;
-    record.properties.message_expiry_interval.reset();
+    // Most telemetry carries no properties: skip copying the (large) empty struct.
+    if (!message.encoded_properties.empty()) {
+        record.properties = message.properties;
+        record.properties.message_expiry_interval.reset();
+    }
     record.expires_at = to_unix(message.expires_at, now);
     return record;
 }

@@ -23,6 +23,7 @@ struct LoopStats {
     std::atomic<uint64_t> refused_memory{0};    // CONNECTs refused while shedding load
     std::atomic<uint64_t> rate_limited{0};      // PUBLISHes over max_publish_(bytes_)rate
     std::atomic<uint64_t> shed{0};              // messages refused or dropped while shedding load
+    std::atomic<uint64_t> storage_holds{0};     // times reading paused for the storage backlog
     // PUBLISHes received from clients and sent to them, and their payload bytes, by QoS.
     std::atomic<uint64_t> messages_received_by_qos[3] = {};
     std::atomic<uint64_t> messages_sent_by_qos[3] = {};
@@ -57,6 +58,7 @@ struct StatsSnapshot {
     uint64_t refused_per_ip = 0;
     uint64_t refused_rate = 0;
     uint64_t refused_memory = 0;
+    uint64_t storage_holds = 0;
     uint64_t rate_limited = 0;
     uint64_t shed = 0;
     uint64_t messages_received_by_qos[3] = {};

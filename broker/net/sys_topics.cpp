@@ -38,6 +38,7 @@ void publish_sys_topics(Broker& broker, WorkerLoop& loop) {
         {"$SYS/broker/clients/refused/per_ip", std::to_string(stats.refused_per_ip)},
         {"$SYS/broker/clients/refused/rate", std::to_string(stats.refused_rate)},
         {"$SYS/broker/clients/refused/memory", std::to_string(stats.refused_memory)},
+        {"$SYS/broker/storage/read-holds", std::to_string(stats.storage_holds)},
         {"$SYS/broker/messages/rate_limited", std::to_string(stats.rate_limited)},
         {"$SYS/broker/messages/shed", std::to_string(stats.shed)},
         {"$SYS/broker/memory/tracked", std::to_string(broker.memory().tracked())},

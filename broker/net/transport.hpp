@@ -1,4 +1,4 @@
-// The layer between a connection's socket and its MQTT bytes: TLS today, WebSocket tomorrow.
+// The layer between a connection's socket and its MQTT bytes: TLS, WebSocket, or both (wss).
 #pragma once
 
 #include <cstddef>

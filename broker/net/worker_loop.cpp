@@ -108,6 +108,7 @@ void WorkerLoop::post(Task task) {
 }
 
 void WorkerLoop::post_deliveries(std::vector<RemoteDelivery>&& batch) {
+    _inbox_depth.fetch_add(batch.size(), std::memory_order_relaxed);
     {
         std::lock_guard lock(_inbox_mutex);
         if (_deliveries.empty()) {
@@ -261,6 +262,10 @@ void WorkerLoop::drain_inbox() {
             delivery.barrier->release();
         }
     }
+    if (!deliveries.empty()) {
+        _inbox_depth.fetch_sub(deliveries.size(), std::memory_order_relaxed);
+        check_inbox_drained();
+    }
     for (auto& task : tasks) {
         task(*this);
     }
@@ -278,6 +283,7 @@ void WorkerLoop::on_check(uv_check_t* handle) noexcept {
         self->_persistence_dirty = false;
         self->_persistence.submit();
     }
+    self->check_storage_backlog();
     self->flush_outbox();
     self->flush_dirty();
     self->_broker.memory().end_of_iteration(self->_index);
@@ -298,7 +304,12 @@ void WorkerLoop::settle_prewritten(RemoteDelivery& delivery) {
 
 void WorkerLoop::flush_outbox() {
     for (uint32_t target : _outbox_targets) {
-        _broker.loop(target).post_deliveries(std::move(_outbox[target]));
+        WorkerLoop& loop = _broker.loop(target);
+        if (loop.inbox_depth() > kInboxHigh && loop.shed_for_overload(_outbox[target]) != 0 &&
+            _outbox[target].empty()) {
+            continue;
+        }
+        loop.post_deliveries(std::move(_outbox[target]));
         _outbox[target].clear();
     }
     _outbox_targets.clear();

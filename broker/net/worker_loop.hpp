@@ -3,6 +3,7 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -89,6 +90,26 @@ class WorkerLoop {
     // Counts loop iterations, so that a connection can tell when its per-iteration read budget
     // starts afresh (Connection::read_allowance).
     uint32_t read_epoch() const noexcept { return _read_epoch; }
+
+    // Backpressure (read_hold.cpp). While the storage writer is far behind, no connection of
+    // any loop reads: publishers wait in their sockets instead of in the broker's memory.
+    bool storage_hold() const noexcept { return _storage_hold.load(std::memory_order_relaxed); }
+    // A connection that may not read now (Connection::reads_held) stops reading its socket and
+    // waits here until release_held_reads() finds it may read again.
+    void park_reader(Connection* connection);
+    // Restarts every parked connection that may read again. Own loop.
+    void release_held_reads();
+    // Thread-safe: the storage backlog fell to its low-water mark; lifts the storage hold.
+    void storage_drained();
+    // Deliveries posted to this loop and not yet handled (thread-safe). Past kInboxHigh other
+    // loops shed QoS 0 deliveries to it and every loop stops reading until it is back under
+    // kInboxLow: a loop that cannot keep up (a CPU-bound bridge) must not queue without bound.
+    uint64_t inbox_depth() const noexcept { return _inbox_depth.load(std::memory_order_relaxed); }
+    static constexpr uint64_t kInboxHigh = 256 * 1024;
+    static constexpr uint64_t kInboxLow = 32 * 1024;
+    // Storage backlog (operations) past which loops stop reading, and where they read again.
+    static constexpr uint64_t kStorageBacklogHigh = 64 * 1024;
+    static constexpr uint64_t kStorageBacklogLow = 16 * 1024;
 
     // Connections: registered on creation, removed by their close callback.
     void add_connection(Connection* connection);
@@ -195,6 +216,16 @@ class WorkerLoop {
     AckBarrierPtr _publishing_barrier;
     Persistence _persistence;
     bool _persistence_dirty = false;
+    std::atomic<bool> _storage_hold{false};
+    std::atomic<uint64_t> _inbox_depth{0};
+    std::atomic<uint64_t> _overload_drops{0};  // QoS 0 deliveries to this loop shed by others
+    std::atomic<bool> _inbox_congested{false};
+    // Sheds QoS 0 deliveries of a batch bound for a congested loop; returns how many.
+    std::size_t shed_for_overload(std::vector<RemoteDelivery>& batch);
+    void check_inbox_drained();
+    std::atomic<bool> _drain_posted{false};
+    std::vector<uint64_t> _parked_readers;  // connection ids
+    void check_storage_backlog();
     uint64_t _last_connection_id = 0;
     std::unordered_map<uint64_t, Connection*> _connections_by_id;
 

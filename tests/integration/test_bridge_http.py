@@ -194,16 +194,18 @@ def test_expect_100_continue(make_bridge):
         sock.close()
 
 
-def test_websocket_paths_are_placeholders(make_bridge):
+def test_websocket_paths_need_an_upgrade(make_bridge):
     broker = make_bridge()
     response = call(broker, "GET", "/ws")
     assert response.status == 426
     assert response.headers["upgrade"] == "websocket"
+    # /mqtt is served (test_mqtt_websocket.py): an upgrade without the "mqtt" subprotocol is
+    # refused with a JSON 400 [MQTT-6.0.0-3].
     response = call(broker, "GET", "/mqtt", headers={
         "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
         "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
-    assert response.status == 501
-    assert response.headers["connection"] == "close"
+    assert response.status == 400
+    assert response.json()["error"] == "bad_request"
 
 
 # -- endpoints -------------------------------------------------------------------------------------

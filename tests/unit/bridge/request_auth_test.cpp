@@ -104,3 +104,107 @@ TEST_CASE("origins: none, same, listed, denied; CORS headers only for listed one
     CHECK(check_origin(other, allowed) == OriginCheck::Denied);
     CHECK(check_origin(other, {"*"}) == OriginCheck::Listed);
 }
+
+namespace {
+
+constexpr int64_t kNow = 1'800'000'000;
+
+tern::bridge::JwtPolicy jwt_policy() {
+    tern::bridge::JwtPolicy policy;
+    policy.secret = "a-secret-of-more-than-32-bytes-for-tests";
+    return policy;
+}
+
+std::string token_for(std::string_view user, int64_t exp = kNow + 600) {
+    return tern::bridge::sign_jwt({{"sub", user}, {"exp", exp}}, jwt_policy().secret);
+}
+
+HttpRequest with_query(tern::bridge::HeaderList query) {
+    HttpRequest request;
+    request.query = std::move(query);
+    return request;
+}
+
+}  // namespace
+
+TEST_CASE("a bearer token is read from the Authorization header, the cookie or ?token=") {
+    const auto passwords = users();
+    const auto policy = jwt_policy();
+    const auto check = [&](const HttpRequest& request) {
+        return authenticate(request, passwords.get(), false, &policy, kNow);
+    };
+    auto result = check(with_headers({{"authorization", "Bearer " + token_for("carol")}}));
+    CHECK(result.ok);
+    CHECK(*result.identity.username == "carol");
+    result = check(
+        with_headers({{"cookie", "theme=dark; tern_token=" + token_for("dave") + "; other=1"}}));
+    CHECK(result.ok);
+    CHECK(*result.identity.username == "dave");
+    result = check(with_headers({{"cookie", "tern_token=\"" + token_for("quoted") + "\""}}));
+    CHECK(*result.identity.username == "quoted");
+    result = check(with_query({{"topic", "a/#"}, {"token", token_for("erin")}}));
+    CHECK(result.ok);
+    CHECK(*result.identity.username == "erin");
+    // The Authorization header wins over the cookie and the query.
+    HttpRequest both = with_headers({{"authorization", "bearer " + token_for("first")},
+                                     {"cookie", "tern_token=" + token_for("second")}});
+    both.query = {{"token", token_for("third")}};
+    CHECK(*check(both).identity.username == "first");
+    // Basic still works next to tokens; a cookie with another name is no token.
+    CHECK(*check(with_headers({{"authorization", basic("alice:s3cret")}})).identity.username ==
+          "alice");
+    const auto none = check(with_headers({{"cookie", "xtern_token=" + token_for("x")}}));
+    CHECK_FALSE(none.ok);
+    CHECK(none.message ==
+          "authentication required (HTTP Basic with an MQTT user, or a bearer token)");
+    // Anonymous access still needs allow_anonymous.
+    CHECK(authenticate(HttpRequest{}, passwords.get(), true, &policy, kNow).ok);
+}
+
+TEST_CASE("refused tokens: expired and bad signatures are slow, malformed ones are not") {
+    const auto policy = jwt_policy();
+    const auto expired =
+        authenticate(with_headers({{"authorization", "Bearer " + token_for("carol", kNow - 100)}}),
+                     nullptr, false, &policy, kNow);
+    CHECK_FALSE(expired.ok);
+    CHECK(expired.slow);
+    CHECK(expired.token_error == "expired");
+    CHECK(expired.message == "token expired 100 s ago");
+    const auto forged = authenticate(
+        with_query({{"token", tern::bridge::sign_jwt({{"sub", "x"}, {"exp", kNow + 60}},
+                                                     "some-other-secret-32-bytes-long!!")}}),
+        nullptr, false, &policy, kNow);
+    CHECK(forged.slow);
+    CHECK(forged.token_error == "bad_signature");
+    const auto garbage = authenticate(with_headers({{"authorization", "Bearer not-a-token"}}),
+                                      nullptr, true, &policy, kNow);
+    CHECK_FALSE(garbage.ok);  // a token that fails is never anonymous access
+    CHECK_FALSE(garbage.slow);
+    CHECK(garbage.token_error == "malformed");
+    const auto empty =
+        authenticate(with_headers({{"authorization", "Bearer"}}), nullptr, true, &policy, kNow);
+    CHECK(empty.token_error == "malformed");
+}
+
+TEST_CASE("the 401 for a refused token says why in JSON and in WWW-Authenticate") {
+    tern::bridge::AuthResult refused;
+    refused.message = "token expired 100 s ago";
+    refused.token_error = "expired";
+    const auto response = tern::bridge::unauthorized(refused, true);
+    CHECK(response.status == 401);
+    CHECK(response.body ==
+          R"({"error":"unauthorized","reason":"expired","message":"token expired 100 s ago"})");
+    REQUIRE(response.headers.size() == 2);
+    CHECK(response.headers[0].second == "Basic realm=\"tern\", charset=\"UTF-8\"");
+    CHECK(response.headers[1] ==
+          std::pair<std::string, std::string>{
+              "WWW-Authenticate",
+              R"(Bearer realm="tern", error="invalid_token", error_description="expired")"});
+    // Missing credentials with tokens enabled: both challenges, no error in the Bearer one.
+    tern::bridge::AuthResult missing;
+    missing.message = "authentication required";
+    const auto challenge = tern::bridge::unauthorized(missing, true);
+    REQUIRE(challenge.headers.size() == 2);
+    CHECK(challenge.headers[1].second == "Bearer realm=\"tern\"");
+    CHECK(tern::bridge::unauthorized(missing, false).headers.size() == 1);
+}
