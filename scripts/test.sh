@@ -15,7 +15,7 @@ export TERN_REQUIRE_BROWSER=1
 # A bounded libFuzzer run of each target (clang build) from the committed seed corpora.
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$jobs" --target tern_fuzz_decoder tern_fuzz_acl tern_fuzz_password tern_fuzz_websocket \
-  tern_fuzz_config tern_fuzz_http_request
+  tern_fuzz_config tern_fuzz_http_request tern_fuzz_jwt
 scripts/fuzz.sh "${TERN_FUZZ_SECONDS:-30}"
 
 cmake --preset asan-ubsan >/dev/null
