@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -63,7 +64,11 @@ DateRead numeric_date(const Json& claims, const char* name, double& value) {
 }
 
 std::string seconds(double amount) {
-    return std::to_string(static_cast<int64_t>(std::ceil(amount))) + " s";
+    // Claims are untrusted: a date 10^29 s away must not overflow the conversion (found by
+    // tern_fuzz_jwt). Past ~31 million years the exact figure does not matter.
+    constexpr double kLimit = 1e15;
+    const double whole = std::clamp(std::ceil(amount), -kLimit, kLimit);
+    return std::to_string(static_cast<int64_t>(whole)) + " s";
 }
 
 // exp (required), nbf and iat against `now`, each with the leeway (RFC 7519 §4.1.4-6).

@@ -175,9 +175,14 @@ class Dashboard {
 
   private renderSeen(entry: DeviceRow, now: number): void {
     const { record } = entry;
+    // "connected now", "last seen 12s ago".
+    const since = (timestamp: number) => {
+      const age = formatAge(timestamp, now);
+      return age === 'now' ? 'now' : `${age} ago`;
+    };
     entry.seen.textContent = record.online
-      ? `connected ${formatAge(record.connected_at, now)} ago`
-      : `last seen ${formatAge(record.last_seen || record.connected_at, now)} ago`;
+      ? `connected ${since(record.connected_at)}`
+      : `last seen ${since(record.last_seen || record.connected_at)}`;
   }
 
   // --- topics -------------------------------------------------------------------------------
