@@ -7,6 +7,7 @@ import re
 import pytest
 
 from bridge_support import HOST, basic, call, make_bridge  # noqa: F401
+from helpers import eventually
 from test_auth import password_file
 
 pytestmark = pytest.mark.tern_only
@@ -104,6 +105,16 @@ def test_the_dashboard_asks_for_the_same_credentials_as_the_api(make_bridge, tmp
 
 # -- GET /api/history ---------------------------------------------------------------------------
 
+def settled_history(broker, query, count):
+    """The answer to GET /api/history`query` once it lists `count` entries. Without storage the
+    PUBACK does not wait for the history append, which lands at the end of the publishing loop's
+    iteration, so a read on another loop right after the PUBACK may not see it yet."""
+    def ready():
+        response = call(broker, "GET", "/api/history" + query)
+        return response if response.status != 200 or len(response.json()) >= count else None
+    return eventually(ready, message="history of %s never reached %d entries" % (query, count))
+
+
 def test_history_lists_a_topics_messages_oldest_first_with_positions(make_bridge, clients):
     broker = make_bridge(history=HISTORY)
     pub = clients(broker, "hist-pub")
@@ -111,7 +122,7 @@ def test_history_lists_a_topics_messages_oldest_first_with_positions(make_bridge
         pub.publish("h/a", value.encode(), qos=1)
     pub.publish("h/b", b"other topic", qos=1)
     pub.publish("h/a", b"\xff\x00", qos=1)
-    response = call(broker, "GET", "/api/history?topic=h/a")
+    response = settled_history(broker, "?topic=h/a", 4)
     assert response.status == 200, response
     assert response.headers["content-type"] == "application/json"
     entries = response.json()
@@ -134,7 +145,11 @@ def test_history_is_bounded_by_the_policy_and_empty_for_a_quiet_topic(make_bridg
     pub = clients(broker, "hist-many")
     for i in range(8):
         pub.publish("h/n", str(i).encode(), qos=1)
-    entries = call(broker, "GET", "/api/history?topic=h/n&limit=1000").json()
+    # Once the last message is in, the policy (5) has dropped the first three.
+    entries = eventually(
+        lambda: (lambda got: got if got and got[-1]["payload"] == "7" else None)(
+            call(broker, "GET", "/api/history?topic=h/n&limit=1000").json()),
+        message="message 7 never reached the history")
     assert [e["payload"] for e in entries] == ["3", "4", "5", "6", "7"]
 
 
@@ -146,7 +161,7 @@ def test_history_survives_a_restart(make_bridge, clients):
     broker.stop()
     broker.start()
     clients(broker, "hist-after").publish("h/r", b"after", qos=1)
-    entries = call(broker, "GET", "/api/history?topic=h/r").json()
+    entries = settled_history(broker, "?topic=h/r", 2).json()
     assert [e["payload"] for e in entries] == ["before", "after"]
 
 
