@@ -213,8 +213,8 @@ class Connection {
     uint64_t _tracked_bytes = 0;  // buffer bytes reported to the memory cap
     std::unique_ptr<PublishQuota> _publish_quota;  // only with a publish rate limit
     uint32_t _read_epoch = 0;                      // the loop iteration _read_used counts for
-    uint32_t _read_used = 0;
-    bool _reads_parked = false;  // reading stopped by backpressure (WorkerLoop::park_reader)                       // bytes read in that iteration
+    uint32_t _read_used = 0;                       // bytes read in that iteration
+    bool _reads_parked = false;  // reading stopped by backpressure (WorkerLoop::park_reader)
 };
 
 }  // namespace tern::net

@@ -130,11 +130,7 @@ void WorkerLoop::storage_drained() {
     }
     post([](WorkerLoop& loop) {
         loop._drain_posted.store(false, std::memory_order_release);
-        if (loop._broker.store() != nullptr &&
-            loop._broker.store()->backlog_ops() <= kStorageBacklogLow) {
-            loop._storage_hold.store(false, std::memory_order_relaxed);
-            loop.release_held_reads();
-        }
+        loop.check_storage_backlog();
     });
 }
 

@@ -193,21 +193,6 @@ class RawWsMqtt(FrameReader):
             elif opcode == 0x8:
                 return struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
 
-    def wait_eof(self, timeout=TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.sock.settimeout(max(deadline - time.monotonic(), 0.01))
-            try:
-                chunk = self.sock.recv(65536)
-            except ConnectionResetError:
-                return
-            if not chunk:
-                return
-            self.buffer += chunk
-        raise AssertionError("connection still open after %.1f s" % timeout)
-
-    def close(self):
-        self.sock.close()
 
 
 @pytest.fixture

@@ -172,6 +172,23 @@ class FrameReader:
         self.buffer = self.buffer[offset + length:]
         return bool(first & 0x80), first & 0x0F, payload
 
+    def wait_eof(self, timeout=DEFAULT_TIMEOUT):
+        """Reads until the server closes the connection (keeping what arrives)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            try:
+                chunk = self.sock.recv(65536)
+            except ConnectionResetError:
+                return
+            if not chunk:
+                return
+            self.buffer += chunk
+        raise AssertionError("connection still open after %.1f s" % timeout)
+
+    def close(self):
+        self.sock.close()
+
 
 class RawWs(FrameReader):
     """A raw socket that did the opening handshake; reads server frames."""
@@ -211,18 +228,3 @@ class RawWs(FrameReader):
                 code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
                 return code, payload[2:].decode()
 
-    def wait_eof(self, timeout=DEFAULT_TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.sock.settimeout(max(deadline - time.monotonic(), 0.01))
-            try:
-                chunk = self.sock.recv(65536)
-            except ConnectionResetError:
-                return
-            if not chunk:
-                return
-            self.buffer += chunk
-        raise AssertionError("connection still open after %.1f s" % timeout)
-
-    def close(self):
-        self.sock.close()
