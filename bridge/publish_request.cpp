@@ -239,7 +239,7 @@ PublishResult publish_request(Bridge& bridge, net::WorkerLoop& loop, PublishRequ
         loop.set_publishing_barrier(barrier);
     }
     PublishResult result;
-    result.receivers = broker.publish(loop, message);
+    result.receivers = broker.publish(loop, message).receivers;
     loop.set_publishing_barrier(nullptr);
     bridge.stats().publishes.fetch_add(1, std::memory_order_relaxed);
     if (message->seq != 0) {

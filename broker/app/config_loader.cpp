@@ -116,6 +116,11 @@ constexpr std::array kSettingKeys{
                                                                      64 * kKiB, 64 * kGiB),
     string_key<BrokerSettings, &LimitSettings::queue_full_policy>("limits.queue_full_policy",
                                                                   &check_queue_policy),
+    boolean_key<BrokerSettings, &LimitSettings::pause_publishers>("limits.pause_publishers"),
+    integer_key<BrokerSettings, &LimitSettings::slow_subscriber_messages>(
+        "limits.slow_subscriber_messages", 2, 100'000'000),
+    integer_key<BrokerSettings, &LimitSettings::slow_subscriber_bytes>(
+        "limits.slow_subscriber_bytes", 4 * kKiB, 64 * kGiB),
     integer_key<BrokerSettings, &LimitSettings::max_connections_per_ip>(
         "limits.max_connections_per_ip", 0, 10'000'000),
     integer_key<BrokerSettings, &LimitSettings::connection_rate_per_ip>(

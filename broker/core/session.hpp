@@ -113,8 +113,9 @@ class Session {
     // --- outgoing QoS flow (server → client) -----------------------------------------------------
     // Queues a message. When the queue is full, RefuseNewest returns false (the message is
     // dropped); DropOldest evicts the oldest queued messages into `evicted` (if given) to make
-    // room. Every drop is counted.
-    bool enqueue(OutgoingMessage message, std::vector<OutgoingMessage>* evicted = nullptr);
+    // room. Every drop is counted. `headroom` multiplies the limits (see deliver_local).
+    bool enqueue(OutgoingMessage message, std::vector<OutgoingMessage>* evicted = nullptr,
+                 uint32_t headroom = 1);
     // The most recently queued message (the queue must not be empty).
     const OutgoingMessage& queued_back() const { return _queue.back(); }
 
@@ -137,10 +138,9 @@ class Session {
 
     // In-flight messages in the order they were first sent, for resending with DUP on reconnect
     // [MQTT-4.4.0-1]. The map is keyed by send order.
-    const std::map<uint64_t, std::pair<uint16_t, InflightMessage>>& inflight_in_order() const {
-        return _inflight_order;
-    }
-    std::size_t inflight_count() const noexcept { return _inflight.size(); }
+    using InflightOrder = std::map<uint64_t, std::pair<uint16_t, InflightMessage>>;
+    const InflightOrder& inflight_in_order() const;
+    std::size_t inflight_count() const noexcept { return _flows ? _flows->inflight.size() : 0; }
     std::size_t queued_count() const noexcept { return _queue.size(); }
     // Topic and payload bytes of the queued messages (what max_queued_bytes limits).
     uint64_t queued_bytes() const noexcept { return _queued_bytes; }
@@ -153,7 +153,9 @@ class Session {
     bool on_incoming_qos2(uint16_t packet_id);
     // Releases a QoS 2 packet id; returns false when it was unknown.
     bool on_pubrel(uint16_t packet_id);
-    std::size_t incoming_qos2_pending() const noexcept { return _incoming_qos2.size(); }
+    std::size_t incoming_qos2_pending() const noexcept {
+        return _flows ? _flows->incoming_qos2.size() : 0;
+    }
 
     // Restores a message that was in flight when the broker stopped (start-up only).
     void restore_inflight(uint16_t packet_id, InflightMessage::State state,
@@ -177,12 +179,17 @@ class Session {
 
     LazyQueue _queue;
     uint64_t _queued_bytes = 0;
-    // packet id → position in _inflight_order
-    std::unordered_map<uint16_t, uint64_t> _inflight;
-    std::map<uint64_t, std::pair<uint16_t, InflightMessage>> _inflight_order;
+    // The QoS 1/2 exchanges in flight, on the heap once the session has had one: an idle or
+    // QoS 0 session saves the ~160 bytes of the empty containers.
+    struct QosFlows {
+        std::unordered_map<uint16_t, uint64_t> inflight;  // packet id → position in `order`
+        InflightOrder order;
+        std::unordered_set<uint16_t> incoming_qos2;  // ids awaiting PUBREL from the client
+    };
+    QosFlows& flows();
+    std::unique_ptr<QosFlows> _flows;
     uint64_t _send_seq = 0;
     uint16_t _last_packet_id = 0;
-    std::unordered_set<uint16_t> _incoming_qos2;
     uint64_t _dropped = 0;
 };
 

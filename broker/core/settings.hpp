@@ -40,6 +40,13 @@ struct LimitSettings {
     uint32_t max_session_expiry = 0;      // cap on Session Expiry Interval, 0 = no cap
     uint64_t max_outgoing_buffer = 8 * 1024 * 1024;   // bytes queued on a socket before QoS 0 drops
     std::string queue_full_policy = "refuse-newest";  // or "drop-oldest"
+    // Backpressure instead of queueing: an online subscriber with more than slow_subscriber_
+    // messages queued behind its in-flight window (or half its queue limits) or _bytes waiting on
+    // its socket is slow; with pause_publishers, the clients publishing to it are not read until
+    // it is back under half of that.
+    bool pause_publishers = true;
+    uint32_t slow_subscriber_messages = 1000;
+    uint64_t slow_subscriber_bytes = 256 * 1024;
     // Abuse limits (0 = off each): sockets per client IP address, new sockets per second per
     // IP address, PUBLISHes and PUBLISH bytes per second per connection (bursts of one second),
     // and the bytes of buffers and queues past which the broker sheds load (see MemoryBudget).

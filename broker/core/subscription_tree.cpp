@@ -118,8 +118,9 @@ struct SharedGroup {
     // the member list that other threads are reading at the same time.
     alignas(64) mutable std::atomic<uint32_t> cursor{0};
 
-    // Picks the member that receives the next message: round-robin over connected members, or
-    // over all members when none is connected (the message then waits in a session queue).
+    // Picks the member that receives the next message: round-robin over connected members that
+    // keep up, else over connected ones (all behind: the publisher is then paused), else over
+    // all members (none connected: the message waits in a session queue).
     const Member* choose() const noexcept {
         const std::size_t count = members.size();
         if (count == 0) {
@@ -127,17 +128,27 @@ struct SharedGroup {
         }
         // Each call claims its own starting point, so concurrent matches spread out.
         const uint32_t start = cursor.fetch_add(1, std::memory_order_relaxed);
+        const Member* first_online = nullptr;
         for (std::size_t step = 0; step < count; ++step) {
             const Member& member = members[(start + step) % count];
-            if (member.state == nullptr || member.state->online.load(std::memory_order_relaxed)) {
-                // Resume after the chosen member, skipping the offline ones just passed over.
+            if (member.state == nullptr) {
+                return &member;
+            }
+            if (!member.state->online.load(std::memory_order_relaxed)) {
+                continue;
+            }
+            if (!member.state->congested.load(std::memory_order_relaxed)) {
+                // Resume after the chosen member, skipping the ones just passed over.
                 if (step != 0) {
                     cursor.fetch_add(static_cast<uint32_t>(step), std::memory_order_relaxed);
                 }
                 return &member;
             }
+            if (first_online == nullptr) {
+                first_online = &member;
+            }
         }
-        return &members[start % count];
+        return first_online != nullptr ? first_online : &members[start % count];
     }
 };
 
@@ -228,7 +239,9 @@ class DeliveryMerger {
         : _out(out), _slots(slots) {}
     DeliveryMerger(const DeliveryMerger&) = delete;
     DeliveryMerger& operator=(const DeliveryMerger&) = delete;
-    ~DeliveryMerger() { _out.resize(_used); }
+    ~DeliveryMerger() { finish(); }
+    // Trims `out` to the deliveries of this match.
+    void finish() { _out.resize(_used); }
 
     // Merges one matching subscription of `key`'s session: maximum QoS [MQTT-3.3.4-2] (3.1.1:
     // MQTT-3.3.5-1), Retain As Published if any subscription asked for it, and every
@@ -242,6 +255,9 @@ class DeliveryMerger {
             delivery->qos = options.qos;
             delivery->retain_as_published = options.retain_as_published;
             delivery->durable = false;
+            delivery->congested = false;
+            delivery->in_transit = false;
+            delivery->state = subscription.state;
         } else {
             delivery->qos = std::max(delivery->qos, options.qos);
             delivery->retain_as_published |= options.retain_as_published;
@@ -249,6 +265,9 @@ class DeliveryMerger {
         // Only QoS 1/2 deliveries are stored by the publishing loop: a QoS 0 subscription does
         // not touch the session's memory.
         const SubscriberState* state = subscription.state;
+        if (state != nullptr) {
+            delivery->congested |= state->congested.load(std::memory_order_relaxed);
+        }
         if (options.qos > 0 && !delivery->durable && state != nullptr &&
             state->durable.load(std::memory_order_relaxed)) {
             delivery->durable = true;
@@ -461,7 +480,7 @@ bool SubscriptionTree::unsubscribe(const SubscriberKey& who, std::string_view fi
 }
 
 void SubscriptionTree::match(std::string_view topic, uint64_t publisher_uid,
-                             std::vector<Delivery>& out) const {
+                             std::vector<Delivery>& out, const TransitCount* transit) const {
     MatchScratch& scratch = t_scratch;
     std::vector<MatchScratch::Frame>& frames = scratch.frames;
     frames.clear();
@@ -504,6 +523,20 @@ void SubscriptionTree::match(std::string_view topic, uint64_t publisher_uid,
         auto child = node.children.find(level);
         if (child != node.children.end()) {
             frames.push_back({child->second.get(), levels.position()});
+        }
+    }
+    merger.finish();
+    if (transit == nullptr || transit->qos == 0) {
+        return;
+    }
+    for (Delivery& delivery : out) {
+        if (delivery.state == nullptr || delivery.qos == 0 ||
+            delivery.subscriber.loop == transit->origin_loop) {
+            continue;
+        }
+        delivery.in_transit = true;
+        if (delivery.state->in_transit.fetch_add(1, std::memory_order_relaxed) >= transit->limit) {
+            delivery.congested = true;
         }
     }
 }

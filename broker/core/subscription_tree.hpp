@@ -35,7 +35,21 @@ struct SubscriberState {
     // Its QoS 1/2 messages are stored (persistent session, storage on): a publishing loop then
     // writes the queue entry itself, in the batch that holds the publisher's own records.
     std::atomic<bool> durable{false};
+    // Online and behind (WorkerLoop::check_congestion): its publishers stop being read until it
+    // drains, instead of the broker queueing without bound (limits.pause_publishers).
+    std::atomic<bool> congested{false};
+    // QoS 1/2 deliveries handed to its loop by other loops and not yet taken in there: a burst
+    // from another loop must not outrun `congested`, which only that loop can set.
+    mutable std::atomic<uint32_t> in_transit{0};
     const std::string* client_id = nullptr;  // the session's own id (immutable)
+};
+
+// Counts remote QoS 1/2 deliveries in SubscriberState::in_transit while match() still holds the
+// lock that keeps every matched session alive.
+struct TransitCount {
+    uint32_t origin_loop = 0;  // deliveries to sessions of this loop are not in transit
+    uint8_t qos = 0;           // the message's QoS: nothing is counted for QoS 0
+    uint32_t limit = 0;        // a session with more in transit is reported congested
 };
 
 // One receiver of one message, after overlapping subscriptions were merged.
@@ -44,6 +58,9 @@ struct Delivery {
     uint8_t qos = 0;                         // maximum granted QoS over the matching subscriptions
     bool retain_as_published = false;        // true when any matching subscription asked for it
     bool durable = false;                    // SubscriberState::durable when matched
+    bool congested = false;                  // SubscriberState::congested when matched
+    bool in_transit = false;                 // counted in SubscriberState::in_transit
+    const SubscriberState* state = nullptr;  // only valid inside match()
     std::vector<uint32_t> subscription_ids;  // every matching subscription's id [MQTT-3.3.4-4]
     std::string client_id;                   // the session's client id, set when durable
 };
@@ -71,7 +88,9 @@ class SubscriptionTree {
     // subscription ids [MQTT-3.3.4-2, 3.3.4-4]. No Local subscriptions skip the session whose uid
     // is `publisher_uid` [MQTT-3.8.3-3]. Each matching shared group delivers to one member
     // [MQTT-4.8.2-?], chosen round-robin among connected members.
-    void match(std::string_view topic, uint64_t publisher_uid, std::vector<Delivery>& out) const;
+    // With `transit`, counts the deliveries that will cross loops (TransitCount).
+    void match(std::string_view topic, uint64_t publisher_uid, std::vector<Delivery>& out,
+               const TransitCount* transit = nullptr) const;
 
     // Number of subscriptions (shared members included).
     std::size_t size() const;

@@ -31,6 +31,12 @@ Broker::Broker(core::BrokerSettings settings) : _settings(std::move(settings)) {
     }
     _router = std::make_unique<LocalRouter>(*this);
     _started_at_ms = core::mono_now_ms();
+    const core::LimitSettings& limits = _settings.limits;
+    _slow_subscriber_messages = limits.slow_subscriber_messages;
+    if (limits.max_queued_messages != 0) {
+        _slow_subscriber_messages =
+            std::min(_slow_subscriber_messages, std::max(2u, limits.max_queued_messages / 2));
+    }
 }
 
 Broker::~Broker() {
@@ -214,6 +220,8 @@ StatsSnapshot Broker::stats() const {
         total.rate_limited += s.rate_limited.load(std::memory_order_relaxed);
         total.shed += s.shed.load(std::memory_order_relaxed);
         total.storage_holds += s.storage_holds.load(std::memory_order_relaxed);
+        total.slow_subscribers += s.slow_subscribers.load(std::memory_order_relaxed);
+        total.publisher_pauses += s.publisher_pauses.load(std::memory_order_relaxed);
     }
     return total;
 }
@@ -287,7 +295,7 @@ std::vector<uint16_t> Broker::bound_ports() const {
     return _bound_ports;
 }
 
-std::size_t Broker::publish(WorkerLoop& origin, const core::MessagePtr& message) {
+RouteResult Broker::publish(WorkerLoop& origin, const core::MessagePtr& message) {
     if (message->retain) {
         // A retained message replaces the topic's previous one; an empty payload clears it
         // [MQTT-3.3.1-5, 3.3.1-6, 3.3.1-7].

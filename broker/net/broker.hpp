@@ -57,16 +57,24 @@ class Broker {
     uint64_t next_session_uid() noexcept {
         return _next_uid.fetch_add(1, std::memory_order_relaxed);
     }
-    // Keys of durable queue entries, node-wide: a publishing loop writes the entries of remote
-    // persistent sessions itself (LocalRouter), so one counter orders every writer's entries; a
-    // session's entries reload in key order, which keeps each publisher's order.
     // Loops whose inbox is over WorkerLoop::kInboxHigh (thread-safe); while any is, no
     // connection reads. The last one to catch up lets every loop read again.
     uint32_t congested_loops() const noexcept {
         return _congested_loops.load(std::memory_order_relaxed);
     }
     void loop_congested(bool congested);
+    // Thread-safe: a congested subscriber caught up (or left); publishers paused for one
+    // (Connection::pause_for_subscriber) try again on every loop.
+    void subscribers_drained();
+    // Queued (or in transit) messages past which an online subscriber is behind: the setting,
+    // lowered to half the queue limit so that publishers pause well before anything is dropped.
+    uint32_t slow_subscriber_messages() const noexcept { return _slow_subscriber_messages; }
+    // Counts subscribers_drained() calls (never 0): a publisher paused in an older epoch may read.
+    uint32_t drain_epoch() const noexcept { return _drain_epoch.load(std::memory_order_relaxed); }
 
+    // Keys of durable queue entries, node-wide: a publishing loop writes the entries of remote
+    // persistent sessions itself (LocalRouter), so one counter orders every writer's entries; a
+    // session's entries reload in key order, which keeps each publisher's order.
     uint64_t next_store_seq() noexcept {
         return _next_store_seq.fetch_add(1, std::memory_order_relaxed);
     }
@@ -87,8 +95,8 @@ class Broker {
 
     // Publishes a message on `origin`'s thread: updates the retained store when it carries RETAIN
     // [MQTT-3.3.1-5] and routes it to subscribers. Used for client PUBLISHes, wills and $SYS.
-    // Returns how many sessions received it.
-    std::size_t publish(WorkerLoop& origin, const core::MessagePtr& message);
+    // Returns how many sessions received it, and whether one of them is behind.
+    RouteResult publish(WorkerLoop& origin, const core::MessagePtr& message);
     // Publishes a will message on behalf of session `publisher_uid`.
     void publish_will(WorkerLoop& origin, codec::Will&& will, uint64_t publisher_uid);
 
@@ -167,6 +175,8 @@ class Broker {
     std::unique_ptr<storage::Store> _store;
     std::unique_ptr<History> _history;  // after _store: it may point at it
     std::atomic<uint32_t> _congested_loops{0};
+    uint32_t _slow_subscriber_messages = 0;
+    std::atomic<uint32_t> _drain_epoch{1};
     core::MonoMillis _next_sys_publish = 0;
     std::atomic<std::shared_ptr<const core::PasswordFile>> _passwords;
     std::atomic<std::shared_ptr<const core::AclFile>> _acl;

@@ -106,6 +106,7 @@ bool Connection::start() {
         }
         pull_transport();
     }
+    park_if_held();  // a PUBLISH carried over may have paused it
     return true;
 }
 
@@ -121,13 +122,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
     auto* self = static_cast<Connection*>(stream->data);
     if (nread == UV_ENOBUFS) {
         // Over its read budget for this loop iteration (read_allowance), or held back.
-        if (self->reads_held() && !self->_reads_parked && !self->_closing) {
-            // Stop polling the socket (it stays readable): libuv allows this in the read
-            // callback, not in the allocation callback.
-            self->_reads_parked = true;
-            uv_read_stop(stream);
-            self->_loop.park_reader(self);
-        }
+        self->park_if_held();
         return;
     }
     if (nread < 0) {
@@ -144,6 +139,8 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
         } else {
             self->consume(buf->base, static_cast<std::size_t>(nread), true);
         }
+        // A PUBLISH to a slow subscriber paused parsing: stop reading too.
+        self->park_if_held();
     } catch (const std::exception& error) {
         spdlog::error("client {} ({}): {}", self->client_id(), self->_peer, error.what());
         self->disconnect(codec::ReasonCode::ImplementationSpecificError, "internal error");
@@ -206,6 +203,11 @@ void Connection::parse_frames(const char* data, std::size_t size, std::size_t& c
         consumed += header.total_size();
         _unparsed = {bytes + consumed, size - consumed};
         if (!handle_frame(header, frame)) {
+            return;
+        }
+        if (paused_for_subscriber() && reads_held()) {
+            // The rest stays in _pending until a subscriber drains (resume_reading).
+            _parsing_stopped = true;
             return;
         }
     }
@@ -430,7 +432,10 @@ void Connection::check_timeouts(core::MonoMillis now) {
         return;
     }
     // One and a half times the keep alive without a packet ends the connection [MQTT-3.1.2-24].
-    if (_keep_alive_ms != 0 && now - _last_activity > _keep_alive_ms) {
+    if (_reads_parked) {
+        // Not reading by our own choice (backpressure): the client's silence is ours.
+        _last_activity = now;
+    } else if (_keep_alive_ms != 0 && now - _last_activity > _keep_alive_ms) {
         disconnect(codec::ReasonCode::KeepAliveTimeout, "keep alive timeout");
     }
 }

@@ -92,9 +92,14 @@ class Connection {
     // a budget of bytes per loop iteration, so that a client sending as fast as it can does not
     // hold the loop while others wait; 0 = over budget, read again in the next iteration.
     std::size_t read_allowance(std::size_t size) noexcept;
-    // Whether reading must wait (read_hold.cpp): the storage writer is far behind.
+    // Whether reading must wait (read_hold.cpp): the storage writer is far behind, a loop's inbox
+    // is, or this client published to a subscriber that is behind.
     bool reads_held() const noexcept;
-    // Called by WorkerLoop::release_held_reads() for a parked connection that may read again.
+    // Stops reading the socket while reads_held(), registered with the loop to be resumed.
+    void park_if_held();
+    // Called by WorkerLoop::release_held_reads() for a parked connection: forgets a pause for a
+    // slow subscriber (the next PUBLISH to one pauses again) and resumes if nothing else holds
+    // it, parsing first what was read before the pause.
     void resume_reading();
 
     uint32_t loop_slot = 0;  // index in the loop's connection list
@@ -215,6 +220,15 @@ class Connection {
     uint32_t _read_epoch = 0;                      // the loop iteration _read_used counts for
     uint32_t _read_used = 0;                       // bytes read in that iteration
     bool _reads_parked = false;  // reading stopped by backpressure (WorkerLoop::park_reader)
+    // Published to a congested subscriber: parsing stops after that PUBLISH (the rest waits in
+    // _pending) and the socket is not read until a subscriber drains [limits.pause_publishers].
+    // The drain epoch (Broker::drain_epoch) it was paused in; 0 = not paused. Any later drain
+    // ends the pause, whether or not the connection had parked yet.
+    uint32_t _paused_epoch = 0;
+    // Parsing stopped for such a pause with frames left in _pending: the connection parks even if
+    // the pause already ended (a drain raced it), as only resume_reading() parses them.
+    bool _parsing_stopped = false;
+    bool paused_for_subscriber() const noexcept;
 };
 
 }  // namespace tern::net

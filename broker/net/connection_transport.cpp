@@ -37,9 +37,14 @@ void Connection::receive_wire(const char* data, std::size_t size) {
 void Connection::pull_transport() {
     const uv_buf_t buffer = _loop.read_buffer();
     // consume() may close the connection, move it (and its transport) to another loop, or
-    // stop reading (a refused CONNECT waits for its delayed CONNACK): then the rest stays in the
-    // transport, as unread bytes stay in the socket on plain TCP.
+    // stop reading (a refused CONNECT waits for its delayed CONNACK, a PUBLISH to a slow
+    // subscriber paused it): then the rest stays in the transport, as unread bytes stay in the
+    // socket on plain TCP.
     while (!_closing && _transport && _refuse_at == 0) {
+        if (paused_for_subscriber() && reads_held()) {
+            _parsing_stopped = true;  // resume_reading() pulls the rest
+            return;
+        }
         std::size_t got = 0;
         const Transport::Status status = _transport->read({buffer.base, buffer.len}, got, _wire);
         if (!_wire.empty()) {

@@ -19,12 +19,18 @@ constexpr core::MonoMillis kDropLogIntervalMs = 10'000;
 // While the broker sheds load (limits.max_memory), a consumer with more than this waiting on its
 // socket is slow: QoS 0 to it is dropped.
 constexpr uint64_t kSheddingOutputBuffer = 64 * 1024;
+// How far past its queue limits a congested online subscriber's queue may grow (see enqueue).
+constexpr uint32_t kCongestedHeadroom = 4;
 
-// Reports what a delivery queued or evicted to the memory cap when it returns.
+// When a delivery returns: reports what it queued or evicted to the memory cap, and whether the
+// session is now behind (backpressure on its publishers).
 class QueueMemoryTracker {
   public:
     QueueMemoryTracker(WorkerLoop& loop, SessionSlot& slot) : _loop(loop), _slot(slot) {}
-    ~QueueMemoryTracker() { _loop.track_queue_memory(_slot); }
+    ~QueueMemoryTracker() {
+        _loop.track_queue_memory(_slot);
+        _loop.check_congestion(_slot);
+    }
     QueueMemoryTracker(const QueueMemoryTracker&) = delete;
     QueueMemoryTracker& operator=(const QueueMemoryTracker&) = delete;
 
@@ -153,7 +159,14 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
             message.store_seq = _broker.next_store_seq();
         }
         std::vector<core::OutgoingMessage> evicted;
-        if (!session.enqueue(std::move(message), &evicted)) {
+        // Publishers to a congested online subscriber are paused, but what they sent before they
+        // saw it (other loops see it an iteration or more later) is still on its way: it may
+        // exceed the queue limits, up to kCongestedHeadroom times, rather than be dropped.
+        const uint32_t headroom =
+            online && session.subscriber.congested.load(std::memory_order_relaxed)
+                ? kCongestedHeadroom
+                : 1;
+        if (!session.enqueue(std::move(message), &evicted, headroom)) {
             LoopStats::add(_stats.publish_dropped, 1);
             log_drop(session, now, "queue full, refusing the newest");
             return;

@@ -170,8 +170,13 @@ bool Connection::handle_publish(codec::Publish& publish) {
         routing = std::make_shared<AckBarrier>(_loop, _id, codec::Packet{});
     }
     _loop.set_publishing_barrier(routing);
-    const std::size_t receivers = _loop.broker().publish(_loop, message);
+    const RouteResult routed = _loop.broker().publish(_loop, message);
     _loop.set_publishing_barrier(nullptr);
+    if (routed.congested && settings.limits.pause_publishers) {
+        // A receiver is behind: read nothing more from this client until it catches up, so that
+        // the broker does not queue (or drop) without bound on its behalf.
+        _paused_epoch = _loop.broker().drain_epoch();
+    }
     if (record_qos2) {
         storage::WriteBatch::PutIncomingQos2 record{session.client_id(), publish.packet_id};
         if (!routing->crossed_loops) {
@@ -189,9 +194,10 @@ bool Connection::handle_publish(codec::Publish& publish) {
     }
     if (publish.qos > 0) {
         // MQTT 5 tells the publisher when nobody was subscribed (0x10).
-        codec::Ack ack = make_publish_ack(
-            ack_type, publish.packet_id,
-            receivers == 0 ? codec::ReasonCode::NoMatchingSubscribers : codec::ReasonCode::Success);
+        codec::Ack ack =
+            make_publish_ack(ack_type, publish.packet_id,
+                             routed.receivers == 0 ? codec::ReasonCode::NoMatchingSubscribers
+                                                   : codec::ReasonCode::Success);
         if (barrier) {
             barrier->set_ack(std::move(ack));
             send_ordered_ack({}, barrier);

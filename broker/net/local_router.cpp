@@ -9,11 +9,16 @@
 
 namespace tern::net {
 
-std::size_t LocalRouter::route(WorkerLoop& origin, const core::MessagePtr& message) {
+RouteResult LocalRouter::route(WorkerLoop& origin, const core::MessagePtr& message) {
     // One scratch vector per thread: match() clears and refills it without reallocating.
     thread_local std::vector<core::Delivery> deliveries;
-    _broker.subscriptions().match(message->topic, message->publisher_uid, deliveries);
+    const core::LimitSettings& limits = _broker.settings().limits;
+    core::TransitCount transit{origin.index(), message->qos, _broker.slow_subscriber_messages()};
+    _broker.subscriptions().match(message->topic, message->publisher_uid, deliveries,
+                                  limits.pause_publishers ? &transit : nullptr);
+    RouteResult result{deliveries.size(), false};
     for (core::Delivery& delivery : deliveries) {
+        result.congested |= delivery.congested;
         core::OutgoingMessage outgoing;
         outgoing.message = message;
         // Delivered at the lower of the published and the granted QoS [MQTT-3.8.4-8].
@@ -44,13 +49,15 @@ std::size_t LocalRouter::route(WorkerLoop& origin, const core::MessagePtr& messa
                     true},
                 origin.publishing_barrier());
             origin.deliver_remote(delivery.subscriber.loop, delivery.subscriber.session_uid,
-                                  std::move(outgoing), nullptr, std::move(delivery.client_id));
+                                  std::move(outgoing), nullptr, std::move(delivery.client_id),
+                                  delivery.in_transit);
         } else {
             origin.deliver_remote(delivery.subscriber.loop, delivery.subscriber.session_uid,
-                                  std::move(outgoing), origin.publishing_barrier());
+                                  std::move(outgoing), origin.publishing_barrier(), {},
+                                  delivery.in_transit);
         }
     }
-    return deliveries.size();
+    return result;
 }
 
 }  // namespace tern::net

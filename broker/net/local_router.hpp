@@ -10,7 +10,7 @@ class Broker;
 class LocalRouter final : public Router {
   public:
     explicit LocalRouter(Broker& broker) : _broker(broker) {}
-    std::size_t route(WorkerLoop& origin, const core::MessagePtr& message) override;
+    RouteResult route(WorkerLoop& origin, const core::MessagePtr& message) override;
 
   private:
     Broker& _broker;

@@ -13,11 +13,42 @@
 namespace tern::net {
 
 bool Connection::reads_held() const noexcept {
-    return _loop.storage_hold() || _loop.broker().congested_loops() != 0;
+    if (_loop.storage_hold() || _loop.broker().congested_loops() != 0) {
+        return true;
+    }
+    // A client whose own session is behind must read: its acknowledgements are what drains it
+    // (two clients publishing to each other would otherwise wait for each other forever).
+    return paused_for_subscriber() &&
+           !(_slot != nullptr &&
+             _slot->session->subscriber.congested.load(std::memory_order_relaxed));
+}
+
+bool Connection::paused_for_subscriber() const noexcept {
+    return _paused_epoch != 0 && _paused_epoch == _loop.broker().drain_epoch();
+}
+
+void Connection::park_if_held() {
+    if (_reads_parked || _closing || _handle_closed || !(_parsing_stopped || reads_held())) {
+        return;
+    }
+    // Stop polling the socket (it stays readable): libuv allows this in the read callback, not
+    // in the allocation callback.
+    _reads_parked = true;
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&_handle));
+    _loop.park_reader(this);
+    if (paused_for_subscriber()) {
+        LoopStats::add(_loop.stats().publisher_pauses, 1);
+    }
 }
 
 void Connection::resume_reading() {
+    _paused_epoch = 0;
+    _parsing_stopped = false;
     if (!_reads_parked || _closing || _handle_closed) {
+        return;
+    }
+    if (reads_held()) {
+        _loop.park_reader(this);  // still held (storage, a congested loop): wait for the next
         return;
     }
     _reads_parked = false;
@@ -25,6 +56,21 @@ void Connection::resume_reading() {
                                  &Connection::on_read);
     if (rc != 0) {
         close(uv_strerror(rc));
+        return;
+    }
+    try {
+        // Frames read before the pause: the client may be waiting for their acknowledgements and
+        // send nothing more.
+        if (!_pending.empty()) {
+            consume(nullptr, 0, false);
+        }
+        if (_transport && !_closing) {
+            pull_transport();
+        }
+        park_if_held();
+    } catch (const std::exception& error) {
+        spdlog::error("client {} ({}): {}", client_id(), _peer, error.what());
+        disconnect(codec::ReasonCode::ImplementationSpecificError, "internal error");
     }
 }
 
@@ -36,15 +82,74 @@ void WorkerLoop::release_held_reads() {
     std::vector<uint64_t> parked;
     parked.swap(_parked_readers);
     for (const uint64_t id : parked) {
-        Connection* connection = find_connection(id);
-        if (connection == nullptr) {
-            continue;  // closed meanwhile
+        if (Connection* connection = find_connection(id)) {
+            connection->resume_reading();  // parks again (re-registers) if still held
         }
-        if (connection->reads_held()) {
-            _parked_readers.push_back(id);
-        } else {
-            connection->resume_reading();
+    }
+}
+
+bool WorkerLoop::subscriber_behind(const SessionSlot& slot, uint64_t divisor) const {
+    const core::Session& session = *slot.session;
+    if (session.queued_count() * divisor >= _broker.slow_subscriber_messages()) {
+        return true;
+    }
+    if (session.limits.max_queued_bytes != 0 &&
+        session.queued_bytes() * divisor >= session.limits.max_queued_bytes / 2) {
+        return true;
+    }
+    return slot.connection != nullptr && slot.connection->pending_output() * divisor >=
+                                             _broker.settings().limits.slow_subscriber_bytes;
+}
+
+void WorkerLoop::check_congestion(SessionSlot& slot) {
+    core::SubscriberState& state = slot.session->subscriber;
+    if (!_broker.settings().limits.pause_publishers ||
+        state.congested.load(std::memory_order_relaxed) || slot.connection == nullptr ||
+        slot.connection->closing() || !subscriber_behind(slot, 1)) {
+        return;
+    }
+    state.congested.store(true, std::memory_order_relaxed);
+    _congested_sessions.push_back(slot.session->uid());
+    LoopStats::add(_stats.slow_subscribers, 1);
+    spdlog::debug("client {}: behind ({} queued, {} bytes unsent): pausing its publishers",
+                  slot.session->client_id(), slot.session->queued_count(),
+                  slot.connection->pending_output());
+    // If the subscriber itself is paused as a publisher, it must read its acknowledgements now
+    // (reads_held() no longer holds it); not from here, in the middle of a delivery.
+    post([](WorkerLoop& loop) { loop.release_held_reads(); });
+}
+
+void WorkerLoop::check_congested_sessions() {
+    if (_congested_sessions.empty()) {
+        return;
+    }
+    // Hysteresis: publishers resume once the subscriber is back under half its high-water marks
+    // (or gone, or offline, where the queue limits and their policy apply instead).
+    const auto before = _congested_sessions.size();
+    std::erase_if(_congested_sessions, [this](uint64_t uid) {
+        SessionSlot* slot = find_session(uid);
+        if (slot == nullptr) {
+            return true;
         }
+        if (slot->connection != nullptr && !slot->connection->closing() &&
+            subscriber_behind(*slot, 2)) {
+            return false;
+        }
+        slot->session->subscriber.congested.store(false, std::memory_order_relaxed);
+        return true;
+    });
+    if (_congested_sessions.size() != before) {
+        _broker.subscribers_drained();
+    }
+}
+
+void Broker::subscribers_drained() {
+    // Before the posts: a release task then always finds the pauses it ends already stale.
+    if (_drain_epoch.fetch_add(1, std::memory_order_acq_rel) + 1 == 0) {
+        _drain_epoch.fetch_add(1, std::memory_order_acq_rel);  // 0 means "not paused"
+    }
+    for (auto& loop : _loops) {
+        loop->post([](WorkerLoop& target) { target.release_held_reads(); });
     }
 }
 

@@ -24,6 +24,8 @@ struct LoopStats {
     std::atomic<uint64_t> rate_limited{0};      // PUBLISHes over max_publish_(bytes_)rate
     std::atomic<uint64_t> shed{0};              // messages refused or dropped while shedding load
     std::atomic<uint64_t> storage_holds{0};     // times reading paused for the storage backlog
+    std::atomic<uint64_t> slow_subscribers{0};  // times an online subscriber fell behind
+    std::atomic<uint64_t> publisher_pauses{0};  // times a publisher paused for a slow subscriber
     // PUBLISHes received from clients and sent to them, and their payload bytes, by QoS.
     std::atomic<uint64_t> messages_received_by_qos[3] = {};
     std::atomic<uint64_t> messages_sent_by_qos[3] = {};
@@ -59,6 +61,8 @@ struct StatsSnapshot {
     uint64_t refused_rate = 0;
     uint64_t refused_memory = 0;
     uint64_t storage_holds = 0;
+    uint64_t slow_subscribers = 0;
+    uint64_t publisher_pauses = 0;
     uint64_t rate_limited = 0;
     uint64_t shed = 0;
     uint64_t messages_received_by_qos[3] = {};

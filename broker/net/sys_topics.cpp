@@ -39,6 +39,9 @@ void publish_sys_topics(Broker& broker, WorkerLoop& loop) {
         {"$SYS/broker/clients/refused/rate", std::to_string(stats.refused_rate)},
         {"$SYS/broker/clients/refused/memory", std::to_string(stats.refused_memory)},
         {"$SYS/broker/storage/read-holds", std::to_string(stats.storage_holds)},
+        // Backpressure: online subscribers found behind, publishers paused for them.
+        {"$SYS/broker/clients/slow-subscribers", std::to_string(stats.slow_subscribers)},
+        {"$SYS/broker/clients/publisher-pauses", std::to_string(stats.publisher_pauses)},
         {"$SYS/broker/messages/rate_limited", std::to_string(stats.rate_limited)},
         {"$SYS/broker/messages/shed", std::to_string(stats.shed)},
         {"$SYS/broker/memory/tracked", std::to_string(broker.memory().tracked())},

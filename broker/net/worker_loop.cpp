@@ -13,6 +13,7 @@ namespace tern::net {
 namespace {
 constexpr std::size_t kReadBufferSize = 64 * 1024;
 constexpr uint64_t kTickIntervalMs = 250;
+constexpr uint32_t kParkedRetryTicks = 8;  // 2 s
 }  // namespace
 
 WorkerLoop::WorkerLoop(Broker& broker, uint32_t index)
@@ -221,7 +222,8 @@ void WorkerLoop::add_stop_hook(Task hook) {
 }
 
 void WorkerLoop::deliver_remote(uint32_t loop, uint64_t uid, core::OutgoingMessage&& outgoing,
-                                const AckBarrierPtr& barrier, std::string prewritten_for) {
+                                const AckBarrierPtr& barrier, std::string prewritten_for,
+                                bool in_transit) {
     auto& batch = _outbox[loop];
     if (batch.empty()) {
         _outbox_targets.push_back(loop);
@@ -230,7 +232,8 @@ void WorkerLoop::deliver_remote(uint32_t loop, uint64_t uid, core::OutgoingMessa
         barrier->hold();  // released by the target loop once it has recorded the delivery
         barrier->crossed_loops = true;
     }
-    batch.push_back(RemoteDelivery{uid, std::move(outgoing), barrier, std::move(prewritten_for)});
+    batch.push_back(
+        RemoteDelivery{uid, std::move(outgoing), barrier, std::move(prewritten_for), in_transit});
 }
 
 void WorkerLoop::on_async(uv_async_t* handle) noexcept {
@@ -252,6 +255,7 @@ void WorkerLoop::drain_inbox() {
         deliveries.swap(_deliveries);
         stop_requested = _stop_requested;
     }
+    end_transit(deliveries);
     for (auto& delivery : deliveries) {
         if (!delivery.prewritten_for.empty()) {
             settle_prewritten(delivery);
@@ -274,6 +278,33 @@ void WorkerLoop::drain_inbox() {
     }
 }
 
+void WorkerLoop::end_transit(const std::vector<RemoteDelivery>& deliveries) {
+    const uint32_t limit = _broker.slow_subscriber_messages();
+    bool released = false;
+    std::size_t i = 0;
+    while (i < deliveries.size()) {
+        const uint64_t uid = deliveries[i].session_uid;
+        uint32_t count = 0;
+        for (; i < deliveries.size() && deliveries[i].session_uid == uid; ++i) {
+            count += deliveries[i].in_transit ? 1 : 0;
+        }
+        if (count == 0) {
+            continue;
+        }
+        // A session that ended took its counter with it.
+        if (SessionSlot* slot = find_session(uid)) {
+            const uint32_t before =
+                slot->session->subscriber.in_transit.fetch_sub(count, std::memory_order_relaxed);
+            // Publishers paused for the transit count (LocalRouter) may go on, unless the
+            // session is behind itself (then they wait for check_congested_sessions()).
+            released |= before > limit && before - count <= limit;
+        }
+    }
+    if (released) {
+        _broker.subscribers_drained();
+    }
+}
+
 void WorkerLoop::on_check(uv_check_t* handle) noexcept {
     auto* self = static_cast<WorkerLoop*>(handle->data);
     // The batch first: queue entries this loop wrote for sessions of other loops must be ahead
@@ -286,6 +317,7 @@ void WorkerLoop::on_check(uv_check_t* handle) noexcept {
     self->check_storage_backlog();
     self->flush_outbox();
     self->flush_dirty();
+    self->check_congested_sessions();  // after the flush: what the sockets did not take
     self->_broker.memory().end_of_iteration(self->_index);
     ++self->_read_epoch;  // every connection may read its budget again
 }
@@ -340,6 +372,12 @@ void WorkerLoop::on_tick(uv_timer_t* handle) noexcept {
 
 void WorkerLoop::tick() {
     const core::MonoMillis now = this->now();
+    // Parked readers are released by whatever held them; this retry (every kParkedRetryTicks)
+    // bounds the wait should a release ever be missed: a client paused for a subscriber that is
+    // still behind then passes one more PUBLISH and waits again.
+    if (!_parked_readers.empty() && ++_ticks_parked % kParkedRetryTicks == 0) {
+        release_held_reads();
+    }
     // Copy: check_timeouts() may close connections, which edits _connections.
     std::vector<Connection*> connections = _connections;
     for (Connection* connection : connections) {

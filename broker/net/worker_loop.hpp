@@ -45,6 +45,8 @@ struct RemoteDelivery {
     // Set when the publishing loop already wrote the session's queue entry (key
     // outgoing.store_seq): the session's client id, to erase the entry if it is not kept.
     std::string prewritten_for;
+    // Counted in the session's SubscriberState::in_transit by the publishing loop.
+    bool in_transit = false;
 };
 
 struct StringHash {
@@ -101,6 +103,9 @@ class WorkerLoop {
     void release_held_reads();
     // Thread-safe: the storage backlog fell to its low-water mark; lifts the storage hold.
     void storage_drained();
+    // After a delivery to `slot`: marks its session congested when it is online and past its
+    // high-water marks (limits.slow_subscriber_*), which pauses the clients publishing to it.
+    void check_congestion(SessionSlot& slot);
     // Deliveries posted to this loop and not yet handled (thread-safe). Past kInboxHigh other
     // loops shed QoS 0 deliveries to it and every loop stops reading until it is back under
     // kInboxLow: a loop that cannot keep up (a CPU-bound bridge) must not queue without bound.
@@ -146,7 +151,8 @@ class WorkerLoop {
     // this iteration's storage batch was submitted (so that a queue entry written here for the
     // target, `prewritten_for` non-empty, commits before anything the target writes about it).
     void deliver_remote(uint32_t loop, uint64_t uid, core::OutgoingMessage&& outgoing,
-                        const AckBarrierPtr& barrier = nullptr, std::string prewritten_for = {});
+                        const AckBarrierPtr& barrier = nullptr, std::string prewritten_for = {},
+                        bool in_transit = false);
 
     // QoS 2 towards a persistent session: the PUBLISH (or PUBREL) leaves only once its in-flight
     // record is durable, so that after a crash the broker never resends a PUBLISH the client
@@ -181,6 +187,9 @@ class WorkerLoop {
     static void on_check(uv_check_t* handle) noexcept;
     static void on_tick(uv_timer_t* handle) noexcept;
     void drain_inbox();
+    // Takes delivered messages off their sessions' in-transit counts, one update per run of
+    // deliveries to the same session.
+    void end_transit(const std::vector<RemoteDelivery>& deliveries);
     // A delivery whose queue entry the publishing loop wrote: delivered, or its entry erased.
     void settle_prewritten(RemoteDelivery& delivery);
     void flush_dirty();
@@ -225,7 +234,13 @@ class WorkerLoop {
     void check_inbox_drained();
     std::atomic<bool> _drain_posted{false};
     std::vector<uint64_t> _parked_readers;  // connection ids
+    uint32_t _ticks_parked = 0;             // paces tick()'s retry of parked readers
     void check_storage_backlog();
+    // Congested sessions of this loop (uids); each iteration lifts those that caught up.
+    std::vector<uint64_t> _congested_sessions;
+    void check_congested_sessions();
+    // Whether `slot`'s backlog is at 1/divisor of a high-water mark or more.
+    bool subscriber_behind(const SessionSlot& slot, uint64_t divisor) const;
     uint64_t _last_connection_id = 0;
     std::unordered_map<uint64_t, Connection*> _connections_by_id;
 

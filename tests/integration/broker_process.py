@@ -33,7 +33,8 @@ LIMIT_KEYS = {"max_connections", "max_packet_size", "connect_timeout_ms",
               "max_queued_messages", "max_queued_bytes", "queue_qos0_offline",
               "topic_alias_maximum", "max_session_expiry", "max_outgoing_buffer",
               "max_connections_per_ip", "connection_rate_per_ip", "max_publish_rate",
-              "max_publish_bytes_rate", "max_memory"}
+              "max_publish_bytes_rate", "max_memory", "pause_publishers",
+              "slow_subscriber_messages", "slow_subscriber_bytes"}
 
 # tern key -> (mosquitto option, applies to the listener block). Keys missing here have no
 # mosquitto equivalent: tests using them must be tern_only.

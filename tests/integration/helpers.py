@@ -72,3 +72,30 @@ class Watcher:
 
     def stop(self):
         self.client.disconnect()
+
+
+class SysReader:
+    """One connection subscribed to some $SYS topics, remembering the latest value of each."""
+
+    def __init__(self, client, topics):
+        self.client = client
+        self.values = {}
+        assert client.connect("sys-reader").rc == 0
+        client.subscribe([(topic, 0) for topic in topics])
+
+    def wait(self, topic, expected, timeout=5.0):
+        """Reads $SYS updates (published every second) until topic's value is expected (a
+        string, or a predicate on the string)."""
+        matches = expected if callable(expected) else (lambda value: value == expected)
+        deadline = time.monotonic() + timeout
+        while self.values.get(topic) is None or not matches(self.values[topic]):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError("%s is %r, expected %r" % (topic, self.values.get(topic),
+                                                                expected))
+            try:
+                pkt = self.client.recv(remaining)
+            except TimeoutError:
+                continue
+            if pkt.type == raw.PUBLISH:
+                self.values[pkt.topic] = pkt.payload.decode()

@@ -11,7 +11,7 @@ import time
 import pytest
 
 import mqtt_raw as raw
-from helpers import eventually
+from helpers import SysReader, eventually
 
 pytestmark = pytest.mark.tern_only
 
@@ -32,31 +32,6 @@ def dial():
     yield factory
     for client in made:
         client.close()
-
-
-class SysReader:
-    """One connection subscribed to some $SYS topics, remembering the latest value of each."""
-
-    def __init__(self, client, topics):
-        self.client = client
-        self.values = {}
-        assert client.connect("sys-reader").rc == 0
-        client.subscribe([(topic, 0) for topic in topics])
-
-    def wait(self, topic, expected, timeout=5.0):
-        """Reads $SYS updates (published every second) until topic's value is expected."""
-        deadline = time.monotonic() + timeout
-        while self.values.get(topic) != expected:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError("%s is %r, expected %r" % (topic, self.values.get(topic),
-                                                                expected))
-            try:
-                pkt = self.client.recv(remaining)
-            except TimeoutError:
-                continue
-            if pkt.type == raw.PUBLISH:
-                self.values[pkt.topic] = pkt.payload.decode()
 
 
 def connected(dial, broker, client_id, source="127.0.0.1", proto=5, **kwargs):

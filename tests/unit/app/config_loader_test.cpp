@@ -53,6 +53,9 @@ void check_same(const BrokerSettings& a, const BrokerSettings& b) {
     CHECK(a.limits.topic_alias_maximum == b.limits.topic_alias_maximum);
     CHECK(a.limits.max_session_expiry == b.limits.max_session_expiry);
     CHECK(a.limits.max_outgoing_buffer == b.limits.max_outgoing_buffer);
+    CHECK(a.limits.pause_publishers == b.limits.pause_publishers);
+    CHECK(a.limits.slow_subscriber_messages == b.limits.slow_subscriber_messages);
+    CHECK(a.limits.slow_subscriber_bytes == b.limits.slow_subscriber_bytes);
     CHECK(a.data_dir == b.data_dir);
 }
 
@@ -125,6 +128,9 @@ topic_alias_maximum = 0
 max_session_expiry = 4294967295
 max_outgoing_buffer = 68719476736
 queue_full_policy = "drop-oldest"
+pause_publishers = false
+slow_subscriber_messages = 100000000
+slow_subscriber_bytes = 4096
 
 [storage]
 data_dir = "/var/lib/tern"
@@ -186,6 +192,9 @@ TEST_CASE("every key is read into its field") {
     expected.limits.max_session_expiry = 4'294'967'295;
     expected.limits.max_outgoing_buffer = 68'719'476'736;
     expected.limits.queue_full_policy = "drop-oldest";
+    expected.limits.pause_publishers = false;
+    expected.limits.slow_subscriber_messages = 100'000'000;
+    expected.limits.slow_subscriber_bytes = 4096;
     expected.data_dir = "/var/lib/tern";
     expected.storage.durability = "sync";
     expected.storage.max_retained_messages = 1'000'000'000;
@@ -266,7 +275,7 @@ TEST_CASE("configs/tern.toml sets every known key explicitly") {
     content << file.rdbuf();
     const std::string text = content.str();
     const std::vector<std::string> keys = tern::app::known_config_keys();
-    CHECK(keys.size() == 75);
+    CHECK(keys.size() == 78);
     const std::set<std::string> commented_bridge_keys{
         "jwt_secret_file", "jwt_secret", "jwt_issuer",  "jwt_audience",
         "cert_file",       "key_file",   "ca_file",     "require_certificate",
