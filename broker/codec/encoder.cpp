@@ -17,10 +17,8 @@ inline void append_u32(std::string& out, uint32_t value) {
     out.append(bytes, 4);
 }
 
-const Properties kNoProperties{};
-
 inline bool is_empty(const Properties& properties) {
-    return properties == kNoProperties;
+    return properties.empty();
 }
 
 inline uint32_t string_size(std::string_view text) noexcept {

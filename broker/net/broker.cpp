@@ -368,8 +368,7 @@ core::MessagePtr Broker::make_message(std::string topic, std::string payload, ui
     properties.topic_alias.reset();
     properties.subscription_identifiers.clear();
     properties.message_expiry_interval.reset();
-    static const codec::Properties kNoProperties;
-    if (properties != kNoProperties) {
+    if (!properties.empty()) {
         message->encoded_properties = encode_message_properties(properties);
     }
     message->properties = std::move(properties);

@@ -60,6 +60,28 @@ core::InflightMessage::State awaiting(uint8_t qos) {
 
 }  // namespace
 
+// Defined here, with the delivery path that runs it for every message, so that it inlines.
+bool WorkerLoop::subscriber_behind(const SessionSlot& slot, uint64_t divisor) const {
+    const core::Session& session = *slot.session;
+    if (session.queued_count() * divisor >= _broker.slow_subscriber_messages()) {
+        return true;
+    }
+    if (session.limits.max_queued_bytes != 0 &&
+        session.queued_bytes() * divisor >= session.limits.max_queued_bytes / 2) {
+        return true;
+    }
+    return slot.connection != nullptr &&
+           slot.connection->pending_output() * divisor >= _slow_subscriber_bytes;
+}
+
+void WorkerLoop::check_congestion(SessionSlot& slot) {
+    if (!_pause_publishers || slot.session->subscriber.congested.load(std::memory_order_relaxed) ||
+        slot.connection == nullptr || slot.connection->closing() || !subscriber_behind(slot, 1)) {
+        return;
+    }
+    mark_congested(slot);
+}
+
 void WorkerLoop::send_qos0_when_durable(uint64_t session_uid, uint64_t connection_id,
                                         core::OutgoingMessage message) {
     if (SessionSlot* slot = find_session(session_uid)) {

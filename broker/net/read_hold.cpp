@@ -88,26 +88,8 @@ void WorkerLoop::release_held_reads() {
     }
 }
 
-bool WorkerLoop::subscriber_behind(const SessionSlot& slot, uint64_t divisor) const {
-    const core::Session& session = *slot.session;
-    if (session.queued_count() * divisor >= _broker.slow_subscriber_messages()) {
-        return true;
-    }
-    if (session.limits.max_queued_bytes != 0 &&
-        session.queued_bytes() * divisor >= session.limits.max_queued_bytes / 2) {
-        return true;
-    }
-    return slot.connection != nullptr && slot.connection->pending_output() * divisor >=
-                                             _broker.settings().limits.slow_subscriber_bytes;
-}
-
-void WorkerLoop::check_congestion(SessionSlot& slot) {
+void WorkerLoop::mark_congested(SessionSlot& slot) {
     core::SubscriberState& state = slot.session->subscriber;
-    if (!_broker.settings().limits.pause_publishers ||
-        state.congested.load(std::memory_order_relaxed) || slot.connection == nullptr ||
-        slot.connection->closing() || !subscriber_behind(slot, 1)) {
-        return;
-    }
     state.congested.store(true, std::memory_order_relaxed);
     _congested_sessions.push_back(slot.session->uid());
     LoopStats::add(_stats.slow_subscribers, 1);

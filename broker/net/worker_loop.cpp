@@ -27,6 +27,8 @@ WorkerLoop::WorkerLoop(Broker& broker, uint32_t index)
     uv_timer_init(&_loop, &_tick);
     _tick.data = this;
     _outbox.resize(broker.loop_count() == 0 ? 1 : broker.loop_count());
+    _pause_publishers = broker.settings().limits.pause_publishers;
+    _slow_subscriber_bytes = broker.settings().limits.slow_subscriber_bytes;
 }
 
 WorkerLoop::~WorkerLoop() {

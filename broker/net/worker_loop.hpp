@@ -241,6 +241,10 @@ class WorkerLoop {
     void check_congested_sessions();
     // Whether `slot`'s backlog is at 1/divisor of a high-water mark or more.
     bool subscriber_behind(const SessionSlot& slot, uint64_t divisor) const;
+    void mark_congested(SessionSlot& slot);
+    // limits.pause_publishers and slow_subscriber_bytes, read once per delivery.
+    bool _pause_publishers = true;
+    uint64_t _slow_subscriber_bytes = 0;
     uint64_t _last_connection_id = 0;
     std::unordered_map<uint64_t, Connection*> _connections_by_id;
 

@@ -94,6 +94,52 @@ TEST_CASE("The MQTT 5 fixtures carry every property at least once") {
     CHECK(seen.size() == 27u);
 }
 
+TEST_CASE("Properties::empty() sees each of the 27 properties") {
+    using Set = void (*)(Properties&);
+    const Set setters[] = {
+        [](Properties& p) { p.payload_format_indicator = 1; },
+        [](Properties& p) { p.message_expiry_interval = 1; },
+        [](Properties& p) { p.content_type = "t"; },
+        [](Properties& p) { p.response_topic = "r"; },
+        [](Properties& p) { p.correlation_data = "c"; },
+        [](Properties& p) { p.subscription_identifiers = {1}; },
+        [](Properties& p) { p.session_expiry_interval = 1; },
+        [](Properties& p) { p.assigned_client_identifier = "a"; },
+        [](Properties& p) { p.server_keep_alive = 1; },
+        [](Properties& p) { p.authentication_method = "m"; },
+        [](Properties& p) { p.authentication_data = "d"; },
+        [](Properties& p) { p.request_problem_information = 1; },
+        [](Properties& p) { p.will_delay_interval = 1; },
+        [](Properties& p) { p.request_response_information = 1; },
+        [](Properties& p) { p.response_information = "i"; },
+        [](Properties& p) { p.server_reference = "s"; },
+        [](Properties& p) { p.reason_string = "why"; },
+        [](Properties& p) { p.receive_maximum = 1; },
+        [](Properties& p) { p.topic_alias_maximum = 1; },
+        [](Properties& p) { p.topic_alias = 1; },
+        [](Properties& p) { p.maximum_qos = 1; },
+        [](Properties& p) { p.retain_available = 1; },
+        [](Properties& p) {
+            p.user_properties = {{"k", "v"}};
+        },
+        [](Properties& p) { p.maximum_packet_size = 1; },
+        [](Properties& p) { p.wildcard_subscription_available = 1; },
+        [](Properties& p) { p.subscription_identifier_available = 1; },
+        [](Properties& p) { p.shared_subscription_available = 1; },
+    };
+    CHECK(Properties{}.empty());
+    std::set<PropertyId> covered;
+    for (const Set set : setters) {
+        Properties properties;
+        set(properties);
+        CHECK_FALSE(properties.empty());
+        const std::set<PropertyId> ids = present_ids(properties);
+        CHECK(ids.size() == 1u);
+        covered.insert(ids.begin(), ids.end());
+    }
+    CHECK(covered.size() == 27u);
+}
+
 TEST_CASE("Properties are not written before MQTT 5") {
     for (ProtocolVersion version : {ProtocolVersion::V31, ProtocolVersion::V311}) {
         SUBCASE(version_name(version)) {
