@@ -166,7 +166,10 @@ void Connection::consume(const char* data, std::size_t size, bool count_bytes) {
     _pending.clear();
     parse_frames(buffer.data(), buffer.size(), consumed);
     if (!_closing && consumed < buffer.size()) {
-        _pending.assign(buffer.data() + consumed, buffer.size() - consumed);
+        // Keep the buffer (and its capacity): a large packet arriving over several reads is
+        // appended to in place instead of copied again at every read.
+        buffer.erase(0, consumed);
+        _pending = std::move(buffer);
     }
 }
 

@@ -59,6 +59,10 @@ class Connection {
     std::size_t pending_output() const noexcept {
         return _out.size() + _wire.size() + _writing.size();
     }
+    // Bytes waiting because the socket refused some (a write is pending): what a slow reader
+    // leaves behind. Output appended in this loop iteration, which the end-of-iteration flush may
+    // still hand over entirely, does not count until then.
+    std::size_t output_backlog() const noexcept { return _writing.empty() ? 0 : pending_output(); }
     bool closing() const noexcept { return _closing; }
     bool connected() const noexcept { return _slot != nullptr; }
     const std::string& client_id() const noexcept;

@@ -71,7 +71,7 @@ bool WorkerLoop::subscriber_behind(const SessionSlot& slot, uint64_t divisor) co
         return true;
     }
     return slot.connection != nullptr &&
-           slot.connection->pending_output() * divisor >= _slow_subscriber_bytes;
+           slot.connection->output_backlog() * divisor >= _slow_subscriber_bytes;
 }
 
 void WorkerLoop::check_congestion(SessionSlot& slot) {

@@ -95,7 +95,7 @@ void WorkerLoop::mark_congested(SessionSlot& slot) {
     LoopStats::add(_stats.slow_subscribers, 1);
     spdlog::debug("client {}: behind ({} queued, {} bytes unsent): pausing its publishers",
                   slot.session->client_id(), slot.session->queued_count(),
-                  slot.connection->pending_output());
+                  slot.connection->output_backlog());
     // If the subscriber itself is paused as a publisher, it must read its acknowledgements now
     // (reads_held() no longer holds it); not from here, in the middle of a delivery.
     post([](WorkerLoop& loop) { loop.release_held_reads(); });
