@@ -256,7 +256,7 @@ class DeliveryMerger {
             delivery->retain_as_published = options.retain_as_published;
             delivery->durable = false;
             delivery->congested = false;
-            delivery->in_transit = false;
+            delivery->transit_weight = 0;
             delivery->state = subscription.state;
         } else {
             delivery->qos = std::max(delivery->qos, options.qos);
@@ -526,16 +526,21 @@ void SubscriptionTree::match(std::string_view topic, uint64_t publisher_uid,
         }
     }
     merger.finish();
-    if (transit == nullptr || transit->qos == 0) {
-        return;
+    if (transit == nullptr || (transit->qos == 0 && transit->size_units == 0)) {
+        return;  // nothing to count (the common QoS 0 fan-out stays free of atomics)
     }
     for (Delivery& delivery : out) {
-        if (delivery.state == nullptr || delivery.qos == 0 ||
-            delivery.subscriber.loop == transit->origin_loop) {
+        if (delivery.state == nullptr || delivery.subscriber.loop == transit->origin_loop) {
             continue;
         }
-        delivery.in_transit = true;
-        if (delivery.state->in_transit.fetch_add(1, std::memory_order_relaxed) >= transit->limit) {
+        const uint32_t weight =
+            (std::min(transit->qos, delivery.qos) > 0 ? 1 : 0) + transit->size_units;
+        if (weight == 0) {
+            continue;
+        }
+        delivery.transit_weight = weight;
+        if (delivery.state->in_transit.fetch_add(weight, std::memory_order_relaxed) + weight >
+            transit->limit) {
             delivery.congested = true;
         }
     }

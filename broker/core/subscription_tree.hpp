@@ -38,17 +38,20 @@ struct SubscriberState {
     // Online and behind (WorkerLoop::check_congestion): its publishers stop being read until it
     // drains, instead of the broker queueing without bound (limits.pause_publishers).
     std::atomic<bool> congested{false};
-    // QoS 1/2 deliveries handed to its loop by other loops and not yet taken in there: a burst
-    // from another loop must not outrun `congested`, which only that loop can set.
+    // Deliveries handed to its loop by other loops and not yet taken in there, in TransitCount
+    // units: a burst from another loop must not outrun `congested`, which only that loop sets.
     mutable std::atomic<uint32_t> in_transit{0};
     const std::string* client_id = nullptr;  // the session's own id (immutable)
 };
 
-// Counts remote QoS 1/2 deliveries in SubscriberState::in_transit while match() still holds the
-// lock that keeps every matched session alive.
+// Counts remote deliveries in SubscriberState::in_transit while match() still holds the lock
+// that keeps every matched session alive. A delivery weighs 1 for QoS 1/2 plus 1 per 256 bytes
+// of topic and payload, so that the limit bounds both messages and bytes (1,000 units: 1,000
+// small QoS 1 messages or 250 KiB); a small QoS 0 message weighs nothing (it is not counted).
 struct TransitCount {
     uint32_t origin_loop = 0;  // deliveries to sessions of this loop are not in transit
-    uint8_t qos = 0;           // the message's QoS: nothing is counted for QoS 0
+    uint8_t qos = 0;           // the message's QoS
+    uint32_t size_units = 0;   // its topic and payload, in whole quarters of a KiB
     uint32_t limit = 0;        // a session with more in transit is reported congested
 };
 
@@ -59,7 +62,7 @@ struct Delivery {
     bool retain_as_published = false;        // true when any matching subscription asked for it
     bool durable = false;                    // SubscriberState::durable when matched
     bool congested = false;                  // SubscriberState::congested when matched
-    bool in_transit = false;                 // counted in SubscriberState::in_transit
+    uint32_t transit_weight = 0;             // counted in SubscriberState::in_transit
     const SubscriberState* state = nullptr;  // only valid inside match()
     std::vector<uint32_t> subscription_ids;  // every matching subscription's id [MQTT-3.3.4-4]
     std::string client_id;                   // the session's client id, set when durable

@@ -13,7 +13,10 @@ RouteResult LocalRouter::route(WorkerLoop& origin, const core::MessagePtr& messa
     // One scratch vector per thread: match() clears and refills it without reallocating.
     thread_local std::vector<core::Delivery> deliveries;
     const core::LimitSettings& limits = _broker.settings().limits;
-    core::TransitCount transit{origin.index(), message->qos, _broker.slow_subscriber_messages()};
+    const auto size_units =
+        static_cast<uint32_t>((message->topic.size() + message->payload.size()) / 256);
+    core::TransitCount transit{origin.index(), message->qos, size_units,
+                               _broker.slow_subscriber_messages()};
     _broker.subscriptions().match(message->topic, message->publisher_uid, deliveries,
                                   limits.pause_publishers ? &transit : nullptr);
     RouteResult result{deliveries.size(), false};
@@ -50,11 +53,11 @@ RouteResult LocalRouter::route(WorkerLoop& origin, const core::MessagePtr& messa
                 origin.publishing_barrier());
             origin.deliver_remote(delivery.subscriber.loop, delivery.subscriber.session_uid,
                                   std::move(outgoing), nullptr, std::move(delivery.client_id),
-                                  delivery.in_transit);
+                                  delivery.transit_weight);
         } else {
             origin.deliver_remote(delivery.subscriber.loop, delivery.subscriber.session_uid,
                                   std::move(outgoing), origin.publishing_barrier(), {},
-                                  delivery.in_transit);
+                                  delivery.transit_weight);
         }
     }
     return result;

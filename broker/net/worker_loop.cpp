@@ -225,7 +225,7 @@ void WorkerLoop::add_stop_hook(Task hook) {
 
 void WorkerLoop::deliver_remote(uint32_t loop, uint64_t uid, core::OutgoingMessage&& outgoing,
                                 const AckBarrierPtr& barrier, std::string prewritten_for,
-                                bool in_transit) {
+                                uint32_t transit_weight) {
     auto& batch = _outbox[loop];
     if (batch.empty()) {
         _outbox_targets.push_back(loop);
@@ -234,8 +234,8 @@ void WorkerLoop::deliver_remote(uint32_t loop, uint64_t uid, core::OutgoingMessa
         barrier->hold();  // released by the target loop once it has recorded the delivery
         barrier->crossed_loops = true;
     }
-    batch.push_back(
-        RemoteDelivery{uid, std::move(outgoing), barrier, std::move(prewritten_for), in_transit});
+    batch.push_back(RemoteDelivery{uid, std::move(outgoing), barrier, std::move(prewritten_for),
+                                   transit_weight});
 }
 
 void WorkerLoop::on_async(uv_async_t* handle) noexcept {
@@ -288,7 +288,7 @@ void WorkerLoop::end_transit(const std::vector<RemoteDelivery>& deliveries) {
         const uint64_t uid = deliveries[i].session_uid;
         uint32_t count = 0;
         for (; i < deliveries.size() && deliveries[i].session_uid == uid; ++i) {
-            count += deliveries[i].in_transit ? 1 : 0;
+            count += deliveries[i].transit_weight;
         }
         if (count == 0) {
             continue;

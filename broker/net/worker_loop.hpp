@@ -46,7 +46,7 @@ struct RemoteDelivery {
     // outgoing.store_seq): the session's client id, to erase the entry if it is not kept.
     std::string prewritten_for;
     // Counted in the session's SubscriberState::in_transit by the publishing loop.
-    bool in_transit = false;
+    uint32_t transit_weight = 0;
 };
 
 struct StringHash {
@@ -152,7 +152,7 @@ class WorkerLoop {
     // target, `prewritten_for` non-empty, commits before anything the target writes about it).
     void deliver_remote(uint32_t loop, uint64_t uid, core::OutgoingMessage&& outgoing,
                         const AckBarrierPtr& barrier = nullptr, std::string prewritten_for = {},
-                        bool in_transit = false);
+                        uint32_t transit_weight = 0);
 
     // QoS 2 towards a persistent session: the PUBLISH (or PUBREL) leaves only once its in-flight
     // record is durable, so that after a crash the broker never resends a PUBLISH the client
