@@ -34,7 +34,10 @@ bool is_true(const std::string* value) {
 }  // namespace
 
 SseStream::SseStream(HttpConnection& connection, Identity who, Options options)
-    : _connection(connection), _who(std::move(who)), _options(std::move(options)) {}
+    : _connection(connection),
+      _who(std::move(who)),
+      _options(std::move(options)),
+      _conflator(_options.conflate_ms) {}
 
 SseStream::~SseStream() {
     on_close();
@@ -91,8 +94,7 @@ void SseStream::send_replay(const net::StreamPosition& head) {
         send_message(entry.message, false, net::StreamPosition{epoch, entry.seq}.to_string(),
                      false);
     }
-    _replayed.insert(replay.seqs.begin(), replay.seqs.end());
-    _forget_replayed_at = _connection.loop().now() + kForgetReplayedMs;
+    _replayed.remember(replay.seqs, _connection.loop().now());
     const std::string head_id = head.to_string();
     if (head.seq != 0 && _last_id != head_id) {
         // An "id" line alone moves the client's Last-Event-ID to here without an event.
@@ -155,43 +157,18 @@ void SseStream::on_message(const core::OutgoingMessage& outgoing) {
     if (!may_receive(_connection.bridge(), _who, message->topic)) {
         return;  // the filter may be wider than what this user may read
     }
-    if (message->seq != 0 && !_replayed.empty() && _replayed.contains(message->seq)) {
+    if (_replayed.contains(message->seq)) {
         return;  // already replayed from the history
     }
-    if (_options.conflate_ms == 0) {
+    if (!_conflator.enabled() || _conflator.send_now(now)) {
         send_live(message);
         return;
     }
-    if (_pending.empty() && now >= _next_flush) {
-        send_live(message);
-        _next_flush = now + _options.conflate_ms;
-        return;
-    }
-    // Within the interval only the latest message per topic is kept.
-    auto [it, inserted] = _pending_index.try_emplace(message->topic, _pending.size());
-    if (inserted) {
-        _pending.push_back(message);
-        _pending_bytes += message->topic.size() + message->payload.size();
-    } else {
-        core::MessagePtr& slot = _pending[it->second];
-        _pending_bytes -= slot->payload.size();
-        _pending_bytes += message->payload.size();
-        slot = message;
-    }
-    // Held messages count against the cap too: many topics must not grow it without bound.
-    check_cap(_pending_bytes);
+    check_cap(_conflator.hold(message));
 }
 
 void SseStream::flush_conflated(core::MonoMillis now) {
-    if (_pending.empty() || now < _next_flush) {
-        return;
-    }
-    std::vector<core::MessagePtr> pending = std::move(_pending);
-    _pending.clear();
-    _pending_index.clear();
-    _pending_bytes = 0;
-    _next_flush = now + _options.conflate_ms;
-    for (const core::MessagePtr& message : pending) {
+    for (const core::MessagePtr& message : _conflator.take_due(now)) {
         if (_closed) {
             return;
         }
@@ -213,10 +190,7 @@ void SseStream::on_tick(core::MonoMillis now) {
     if (_closed) {
         return;
     }
-    if (_forget_replayed_at != 0 && now >= _forget_replayed_at) {
-        _forget_replayed_at = 0;
-        _replayed.clear();
-    }
+    _replayed.tick(now);
     flush_conflated(now);
     if (!_closed && now - _last_write >= _connection.bridge().settings().heartbeat_interval_ms) {
         // A comment: keeps proxies and load balancers from closing an idle stream.
@@ -249,9 +223,7 @@ void SseStream::on_close() {
         return;
     }
     _closed = true;
-    _pending.clear();
-    _pending_index.clear();
-    _pending_bytes = 0;
+    _conflator.clear();
     net::WorkerLoop& loop = _connection.loop();
     net::Broker& broker = _connection.bridge().broker();
     if (_subscribed) {

@@ -13,6 +13,7 @@
 #include "net/history.hpp"
 #include "net/message_sink.hpp"
 #include "request_auth.hpp"
+#include "stream_dedup.hpp"
 #include "stream_handler.hpp"
 
 namespace tern::net {
@@ -70,15 +71,8 @@ class SseStream final : public StreamHandler, public net::MessageSink {
     std::string _last_id;  // the last "id:" sent
     core::MonoMillis _last_overload_gap = 0;
 
-    // Conflation: the latest message per topic since the last flush, in first-arrival order.
-    std::unordered_map<std::string, std::size_t> _pending_index;
-    std::vector<core::MessagePtr> _pending;
-    std::size_t _pending_bytes = 0;
-    core::MonoMillis _next_flush = 0;
-
-    // Replayed seqs: live copies still in flight from other loops are skipped.
-    std::unordered_set<uint64_t> _replayed;
-    core::MonoMillis _forget_replayed_at = 0;
+    Conflator<core::MessagePtr> _conflator;
+    ReplayedSeqs _replayed;
 };
 
 }  // namespace tern::bridge

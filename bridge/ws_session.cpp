@@ -75,7 +75,7 @@ WsSession::WsSession(WebSocketStream& stream, Identity who, core::MonoMillis con
       _bridge(stream.connection().bridge()),
       _who(std::move(who)),
       _next_subscription_id(kReplySubscriptionId + 1),
-      _conflate_ms(conflate_ms) {}
+      _conflator(conflate_ms) {}
 
 WsSession::~WsSession() {
     on_closed();
@@ -212,8 +212,7 @@ void WsSession::send_backlog(const Json& id, const SubscribeCommand& command) {
             return;
         }
     }
-    _replayed.insert(replay.seqs.begin(), replay.seqs.end());
-    _forget_replayed_at = now + kForgetReplayedMs;
+    _replayed.remember(replay.seqs, now);
 }
 
 void WsSession::unsubscribe(const Json& id, const UnsubscribeCommand& command) {
@@ -229,13 +228,21 @@ void WsSession::unsubscribe(const Json& id, const UnsubscribeCommand& command) {
     send(ws_ok(id));
 }
 
+bool WsSession::refuse_publish(const Json& id, const PublishRequest& publish) {
+    auto refusal = check_publish(_bridge, _who, publish);
+    if (!refusal) {
+        return false;
+    }
+    send_error(id,
+               refusal->status == 403   ? ws_error::kForbidden
+               : refusal->invalid_topic ? ws_error::kInvalidTopic
+                                        : ws_error::kInvalidField,
+               refusal->message);
+    return true;
+}
+
 void WsSession::publish(const Json& id, PublishCommand& command) {
-    if (auto refusal = check_publish(_bridge, _who, command.publish)) {
-        send_error(id,
-                   refusal->status == 403   ? ws_error::kForbidden
-                   : refusal->invalid_topic ? ws_error::kInvalidTopic
-                                            : ws_error::kInvalidField,
-                   refusal->message);
+    if (refuse_publish(id, command.publish)) {
         return;
     }
     HttpConnection& connection = _stream.connection();
@@ -264,12 +271,7 @@ void WsSession::ensure_reply_topic() {
 }
 
 void WsSession::request(const Json& id, RequestCommand& command) {
-    if (auto refusal = check_publish(_bridge, _who, command.publish)) {
-        send_error(id,
-                   refusal->status == 403   ? ws_error::kForbidden
-                   : refusal->invalid_topic ? ws_error::kInvalidTopic
-                                            : ws_error::kInvalidField,
-                   refusal->message);
+    if (refuse_publish(id, command.publish)) {
         return;
     }
     if (_requests.size() >= kMaxPendingRequests) {
@@ -407,19 +409,14 @@ void WsSession::on_message(const core::OutgoingMessage& outgoing) {
     if (!may_receive(_bridge, _who, message->topic)) {
         return;  // the filter may be wider than what this user may read
     }
-    if (message->seq != 0 && !_replayed.empty() && _replayed.contains(message->seq)) {
+    if (_replayed.contains(message->seq)) {
         return;  // already replayed from the history
     }
-    if (_conflate_ms == 0) {
+    if (!_conflator.enabled() || _conflator.send_now(now)) {
         deliver(message, ids);
         return;
     }
-    if (_pending.empty() && now >= _next_flush) {
-        _next_flush = now + _conflate_ms;
-        deliver(message, ids);
-        return;
-    }
-    hold(outgoing);
+    _stream.check_cap(_conflator.hold(outgoing));
 }
 
 bool WsSession::deliver(const core::MessagePtr& message,
@@ -436,33 +433,8 @@ bool WsSession::deliver(const core::MessagePtr& message,
     return true;
 }
 
-void WsSession::hold(const core::OutgoingMessage& outgoing) {
-    // Within the interval only the latest message per topic is kept.
-    const core::MessagePtr& message = outgoing.message;
-    auto [it, inserted] = _pending_index.try_emplace(message->topic, _pending.size());
-    if (inserted) {
-        _pending.push_back(outgoing);
-        _pending_bytes += message->topic.size() + message->payload.size();
-    } else {
-        core::OutgoingMessage& slot = _pending[it->second];
-        _pending_bytes -= slot.message->payload.size();
-        _pending_bytes += message->payload.size();
-        slot = outgoing;
-    }
-    // Held messages count against the cap too: many topics must not grow it without bound.
-    _stream.check_cap(_pending_bytes);
-}
-
 void WsSession::flush_conflated(core::MonoMillis now) {
-    if (_pending.empty() || now < _next_flush) {
-        return;
-    }
-    std::vector<core::OutgoingMessage> pending = std::move(_pending);
-    _pending.clear();
-    _pending_index.clear();
-    _pending_bytes = 0;
-    _next_flush = now + _conflate_ms;
-    for (const core::OutgoingMessage& outgoing : pending) {
+    for (const core::OutgoingMessage& outgoing : _conflator.take_due(now)) {
         if (_closed || !deliver(outgoing.message, outgoing.subscription_ids)) {
             return;
         }
@@ -473,10 +445,7 @@ void WsSession::on_tick(core::MonoMillis now) {
     if (_closed) {
         return;
     }
-    if (_forget_replayed_at != 0 && now >= _forget_replayed_at) {
-        _forget_replayed_at = 0;
-        _replayed.clear();
-    }
+    _replayed.tick(now);
     expire_requests(now);
     if (!_closed) {
         flush_conflated(now);
@@ -503,9 +472,7 @@ void WsSession::on_closed() {
     _subscriptions.clear();
     _by_filter.clear();
     _requests.clear();
-    _pending.clear();
-    _pending_index.clear();
-    _pending_bytes = 0;
+    _conflator.clear();
     if (_presence_token != 0) {
         broker.presence().unlisten(loop, _presence_token);
         _presence_token = 0;

@@ -12,6 +12,7 @@
 
 #include "net/message_sink.hpp"
 #include "request_auth.hpp"
+#include "stream_dedup.hpp"
 #include "websocket_stream.hpp"
 #include "ws_command.hpp"
 
@@ -64,13 +65,14 @@ class WsSession final : public WebSocketStream::Listener, public net::MessageSin
     void unsubscribe(const nlohmann::json& id, const UnsubscribeCommand& command);
     void publish(const nlohmann::json& id, PublishCommand& command);
     void request(const nlohmann::json& id, RequestCommand& command);
+    // Answers `id` with the error check_publish() finds, if any; true when refused.
+    bool refuse_publish(const nlohmann::json& id, const PublishRequest& publish);
     void presence_subscribe(const nlohmann::json& id);
     void presence_unsubscribe(const nlohmann::json& id);
     void on_presence(const net::PresenceEvent& event);
     void on_reply(const core::MessagePtr& message);
     // Sends `message` once for each of the subscription identifiers still subscribed.
     bool deliver(const core::MessagePtr& message, const std::vector<uint32_t>& subscription_ids);
-    void hold(const core::OutgoingMessage& outgoing);
     void flush_conflated(core::MonoMillis now);
     void expire_requests(core::MonoMillis now);
     // Subscribes the session's uid to `filter` with `subscription_id` (registers the sink first).
@@ -98,16 +100,8 @@ class WsSession final : public WebSocketStream::Listener, public net::MessageSin
     nlohmann::json _presence_id;
     uint64_t _presence_token = 0;
 
-    // Conflation: the latest message per topic since the last flush, in first-arrival order.
-    core::MonoMillis _conflate_ms = 0;
-    std::unordered_map<std::string, std::size_t> _pending_index;
-    std::vector<core::OutgoingMessage> _pending;
-    std::size_t _pending_bytes = 0;
-    core::MonoMillis _next_flush = 0;
-
-    // Replayed seqs: live copies still in flight from other loops are skipped.
-    std::unordered_set<uint64_t> _replayed;
-    core::MonoMillis _forget_replayed_at = 0;
+    Conflator<core::OutgoingMessage> _conflator;
+    ReplayedSeqs _replayed;
 };
 
 }  // namespace tern::bridge

@@ -131,6 +131,34 @@ def test_without_pause_the_queue_limit_drops(make_broker, dial):
     sys.wait("$SYS/broker/clients/publisher-pauses", "0")
 
 
+def test_a_paused_publisher_is_not_timed_out_for_keep_alive(make_broker, dial):
+    # Keep alive 1 s: the broker would close a silent client after 1.5 s. A paused publisher's
+    # PINGREQs wait unread in its socket, so its silence is the broker's doing, not the client's.
+    broker = make_broker(**SMALL_QUEUE)
+    sub = connected(dial, broker, "ka-sub")
+    assert sub.subscribe([("ka/#", 1)]).codes == [1]
+    pub = dial(broker)
+    assert pub.connect("ka-pub", keepalive=1).rc == 0
+    pub.send(burst("ka/t"))
+    early = acks_within(pub, 0.5)
+    assert len(early) < COUNT
+    for _ in range(6):  # 3 s of pings the broker does not read while the publisher is paused
+        pub.send(raw.pingreq())
+        time.sleep(0.5)
+    payloads, _ = read_all(sub, COUNT, 0)
+    assert payloads == expected_payloads()
+    rest = []
+    while True:
+        try:
+            pkt = pub.recv(1.0)
+        except TimeoutError:
+            break
+        rest.append((pkt.type, pkt.packet_id))
+    acked = early + [pid for kind, pid in rest if kind == raw.PUBACK]
+    assert acked == list(range(1, COUNT + 1))
+    assert sum(1 for kind, _ in rest if kind == raw.PINGRESP) == 6
+
+
 def test_other_clients_keep_flowing_while_one_publisher_waits(make_broker, dial):
     broker = make_broker(**SMALL_QUEUE)
     slow_sub = connected(dial, broker, "slow-sub")
