@@ -151,7 +151,7 @@ nlohmann::ordered_json envelope(const core::Message& message, bool retain, uint6
     if (message.seq != 0) {
         out["id"] = std::to_string(epoch) + "-" + std::to_string(message.seq);
     }
-    const codec::Properties& props = message.properties;
+    const codec::Properties& props = message.properties();
     nlohmann::ordered_json properties = nlohmann::ordered_json::object();
     if (props.content_type) {
         properties["content_type"] = *props.content_type;

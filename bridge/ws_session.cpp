@@ -298,7 +298,7 @@ void WsSession::request(const Json& id, RequestCommand& command) {
 }
 
 void WsSession::on_reply(const core::MessagePtr& message) {
-    const auto& correlation = message->properties.correlation_data;
+    const auto& correlation = message->properties().correlation_data;
     if (!correlation) {
         return;
     }

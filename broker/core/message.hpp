@@ -20,8 +20,14 @@ struct Message {
     std::string payload;
     uint8_t qos = 0;      // the QoS it was published with
     bool retain = false;  // the RETAIN flag it was published with
-    // PUBLISH properties minus the per-hop ones (topic alias, subscription identifiers).
-    codec::Properties properties;
+    // PUBLISH properties minus the per-hop ones (topic alias, subscription identifiers); an empty
+    // set (every MQTT 3.1.1 message, most MQTT 5 ones) when none were given.
+    const codec::Properties& properties() const noexcept {
+        return _properties ? *_properties : kNoProperties;
+    }
+    // Keeps `properties`, allocating only when one is set: the set is ~500 bytes, and building,
+    // moving and destroying an empty one for every message costs more than the rest of it.
+    void set_properties(codec::Properties&& properties);
     // When the message expires (steady clock), 0 = never; from Message Expiry Interval
     // [MQTT-3.3.2-5].
     MonoMillis expires_at = 0;
@@ -44,6 +50,10 @@ struct Message {
         }
         return static_cast<uint32_t>((expires_at - now + 999) / 1000);
     }
+
+  private:
+    static const codec::Properties kNoProperties;
+    std::shared_ptr<const codec::Properties> _properties;  // null = none (shared by copies)
 };
 
 using MessagePtr = std::shared_ptr<const Message>;

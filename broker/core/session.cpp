@@ -17,9 +17,11 @@ Session::QosFlows& Session::flows() {
     return *_flows;
 }
 
-const Session::InflightOrder& Session::inflight_in_order() const {
-    static const InflightOrder kNone;
-    return _flows ? _flows->order : kNone;
+std::vector<std::pair<uint16_t, const InflightMessage*>> Session::inflight_in_order() const {
+    if (!_flows) {
+        return {};
+    }
+    return _flows->outgoing.in_send_order();
 }
 
 std::size_t Session::window() const noexcept {
@@ -67,110 +69,79 @@ bool Session::can_send_directly() const noexcept {
     return _queue.empty() && inflight_count() < window();
 }
 
-std::optional<OutgoingMessage> Session::next_sendable(MonoMillis now, uint16_t& packet_id) {
+OutgoingMessage* Session::next_sendable(MonoMillis now, uint16_t& packet_id,
+                                        OutgoingMessage& qos0) {
     while (!_queue.empty()) {
         OutgoingMessage& front = _queue.front();
         if (front.qos > 0 && inflight_count() >= window()) {
-            return std::nullopt;
+            return nullptr;
         }
-        OutgoingMessage message = std::move(front);
-        _queue.pop_front();
-        _queued_bytes -= message.message->payload.size() + message.message->topic.size();
+        _queued_bytes -= front.message->payload.size() + front.message->topic.size();
         // An expired message is not forwarded [MQTT-3.3.2-5].
-        if (message.message->expired(now)) {
+        if (front.message->expired(now)) {
+            _queue.pop_front();
             continue;
         }
-        packet_id = message.qos > 0 ? track_inflight(message) : 0;
-        return message;
-    }
-    return std::nullopt;
-}
-
-uint16_t Session::next_packet_id() {
-    // Packet ids are non-zero [MQTT-2.2.1-3] and not reused while in flight [MQTT-2.2.1-2].
-    for (;;) {
-        _last_packet_id = static_cast<uint16_t>(_last_packet_id + 1);
-        if (_last_packet_id == 0) {
-            continue;
+        OutgoingMessage* sendable = nullptr;
+        if (front.qos == 0) {
+            packet_id = 0;
+            qos0 = std::move(front);
+            sendable = &qos0;
+        } else {
+            const auto state = front.qos == 1 ? InflightMessage::State::AwaitingPuback
+                                              : InflightMessage::State::AwaitingPubrec;
+            auto [id, entry] = flows().outgoing.add(std::move(front), state);
+            packet_id = id;
+            sendable = &entry->outgoing;
         }
-        if (!_flows || !_flows->inflight.contains(_last_packet_id)) {
-            return _last_packet_id;
-        }
+        _queue.pop_front();
+        return sendable;
     }
+    return nullptr;
 }
 
 uint16_t Session::track_inflight(OutgoingMessage message) {
-    const uint16_t id = next_packet_id();
-    InflightMessage entry;
-    entry.state = message.qos == 1 ? InflightMessage::State::AwaitingPuback
-                                   : InflightMessage::State::AwaitingPubrec;
-    entry.outgoing = std::move(message);
-    QosFlows& flows = this->flows();
-    const uint64_t seq = ++_send_seq;
-    flows.inflight.emplace(id, seq);
-    flows.order.emplace(seq, std::make_pair(id, std::move(entry)));
-    return id;
+    const auto state = message.qos == 1 ? InflightMessage::State::AwaitingPuback
+                                        : InflightMessage::State::AwaitingPubrec;
+    return flows().outgoing.add(std::move(message), state).first;
 }
 
 AckOutcome Session::on_puback(uint16_t packet_id) {
-    if (!_flows) {
+    InflightMessage* entry = _flows ? _flows->outgoing.find(packet_id) : nullptr;
+    if (entry == nullptr || entry->state != InflightMessage::State::AwaitingPuback) {
         return AckOutcome::Ignored;
     }
-    auto it = _flows->inflight.find(packet_id);
-    if (it == _flows->inflight.end()) {
-        return AckOutcome::Ignored;
-    }
-    auto order = _flows->order.find(it->second);
-    if (order->second.second.state != InflightMessage::State::AwaitingPuback) {
-        return AckOutcome::Ignored;
-    }
-    _flows->order.erase(order);
-    _flows->inflight.erase(it);
+    _flows->outgoing.erase(packet_id);
     return AckOutcome::Completed;
 }
 
 AckOutcome Session::on_pubrec(uint16_t packet_id, bool failed) {
-    if (!_flows) {
+    InflightMessage* entry = _flows ? _flows->outgoing.find(packet_id) : nullptr;
+    if (entry == nullptr) {
         return AckOutcome::Ignored;
     }
-    auto it = _flows->inflight.find(packet_id);
-    if (it == _flows->inflight.end()) {
-        return AckOutcome::Ignored;
-    }
-    auto order = _flows->order.find(it->second);
-    InflightMessage& entry = order->second.second;
-    if (entry.state == InflightMessage::State::AwaitingPubcomp) {
+    if (entry->state == InflightMessage::State::AwaitingPubcomp) {
         // A repeated PUBREC: answer with PUBREL again.
         return AckOutcome::SendPubrel;
     }
-    if (entry.state != InflightMessage::State::AwaitingPubrec) {
+    if (entry->state != InflightMessage::State::AwaitingPubrec) {
         return AckOutcome::Ignored;
     }
     if (failed) {
         // A PUBREC with a failure reason ends the exchange; no PUBREL follows [MQTT-4.3.3-4].
-        _flows->order.erase(order);
-        _flows->inflight.erase(it);
+        _flows->outgoing.erase(packet_id);
         return AckOutcome::Completed;
     }
-    // The message is no longer needed once PUBREC arrived [MQTT-4.3.3-?]; keep only the id.
-    entry.state = InflightMessage::State::AwaitingPubcomp;
+    entry->state = InflightMessage::State::AwaitingPubcomp;
     return AckOutcome::SendPubrel;
 }
 
 AckOutcome Session::on_pubcomp(uint16_t packet_id) {
-    if (!_flows) {
+    InflightMessage* entry = _flows ? _flows->outgoing.find(packet_id) : nullptr;
+    if (entry == nullptr || entry->state != InflightMessage::State::AwaitingPubcomp) {
         return AckOutcome::Ignored;
     }
-    auto it = _flows->inflight.find(packet_id);
-    if (it == _flows->inflight.end()) {
-        return AckOutcome::Ignored;
-    }
-    auto order = _flows->order.find(it->second);
-    if (order->second.second.state != InflightMessage::State::AwaitingPubcomp) {
-        return AckOutcome::Ignored;
-    }
-    _flows->order.erase(order);
-    _flows->inflight.erase(it);
+    _flows->outgoing.erase(packet_id);
     return AckOutcome::Completed;
 }
 
@@ -184,25 +155,11 @@ bool Session::on_pubrel(uint16_t packet_id) {
 
 void Session::restore_inflight(uint16_t packet_id, InflightMessage::State state,
                                OutgoingMessage message) {
-    InflightMessage entry;
-    entry.state = state;
-    entry.outgoing = std::move(message);
-    QosFlows& flows = this->flows();
-    const uint64_t seq = ++_send_seq;
-    flows.inflight.emplace(packet_id, seq);
-    flows.order.emplace(seq, std::make_pair(packet_id, std::move(entry)));
-    _last_packet_id = std::max(_last_packet_id, packet_id);
+    flows().outgoing.restore(packet_id, state, std::move(message));
 }
 
 const InflightMessage* Session::find_inflight(uint16_t packet_id) const {
-    if (!_flows) {
-        return nullptr;
-    }
-    auto it = _flows->inflight.find(packet_id);
-    if (it == _flows->inflight.end()) {
-        return nullptr;
-    }
-    return &_flows->order.at(it->second).second;
+    return _flows ? _flows->outgoing.find(packet_id) : nullptr;
 }
 
 void Session::clear_state() {

@@ -9,31 +9,15 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "codec/packets.hpp"
+#include "inflight_window.hpp"
 #include "message.hpp"
 #include "subscription_tree.hpp"
 
 namespace tern::core {
-
-// One message on its way to this session's client.
-struct OutgoingMessage {
-    MessagePtr message;
-    uint8_t qos = 0;      // min(published QoS, granted QoS)
-    bool retain = false;  // the RETAIN flag to send
-    std::vector<uint32_t> subscription_ids;
-    uint64_t store_seq = 0;  // key of its durable queue entry; 0 = not stored
-};
-
-// A QoS 1/2 PUBLISH we sent and the client has not finished acknowledging.
-struct InflightMessage {
-    enum class State : uint8_t { AwaitingPuback, AwaitingPubrec, AwaitingPubcomp };
-    OutgoingMessage outgoing;
-    State state = State::AwaitingPuback;
-};
 
 // What the session asks the caller to do after an acknowledgement.
 enum class AckOutcome : uint8_t {
@@ -120,9 +104,10 @@ class Session {
     const OutgoingMessage& queued_back() const { return _queue.back(); }
 
     // Moves the next queued message into the in-flight window if the window has room, skipping
-    // expired messages. QoS 0 messages leave the queue without taking a slot. Returns nullopt when
-    // nothing can be sent now. `packet_id` is set for QoS 1/2.
-    std::optional<OutgoingMessage> next_sendable(MonoMillis now, uint16_t& packet_id);
+    // expired messages. A QoS 0 message leaves the queue into `qos0` without taking a slot.
+    // Returns null when nothing can be sent now; else the message: `qos0`, or for QoS 1/2 the
+    // window's entry (valid until the window changes), with `packet_id` set (0 for QoS 0).
+    OutgoingMessage* next_sendable(MonoMillis now, uint16_t& packet_id, OutgoingMessage& qos0);
 
     // True when a new QoS 1/2 message may go straight out (window has room, nothing queued).
     bool can_send_directly() const noexcept;
@@ -136,11 +121,10 @@ class Session {
     AckOutcome on_pubrec(uint16_t packet_id, bool failed);
     AckOutcome on_pubcomp(uint16_t packet_id);
 
-    // In-flight messages in the order they were first sent, for resending with DUP on reconnect
-    // [MQTT-4.4.0-1]. The map is keyed by send order.
-    using InflightOrder = std::map<uint64_t, std::pair<uint16_t, InflightMessage>>;
-    const InflightOrder& inflight_in_order() const;
-    std::size_t inflight_count() const noexcept { return _flows ? _flows->inflight.size() : 0; }
+    // In-flight messages (packet id, entry) in the order they were first sent, for resending
+    // with DUP on reconnect [MQTT-4.4.0-1].
+    std::vector<std::pair<uint16_t, const InflightMessage*>> inflight_in_order() const;
+    std::size_t inflight_count() const noexcept { return _flows ? _flows->outgoing.size() : 0; }
     std::size_t queued_count() const noexcept { return _queue.size(); }
     // Topic and payload bytes of the queued messages (what max_queued_bytes limits).
     uint64_t queued_bytes() const noexcept { return _queued_bytes; }
@@ -170,7 +154,6 @@ class Session {
     void clear_state();
 
   private:
-    uint16_t next_packet_id();
     std::size_t window() const noexcept;
 
     std::string _client_id;
@@ -182,14 +165,11 @@ class Session {
     // The QoS 1/2 exchanges in flight, on the heap once the session has had one: an idle or
     // QoS 0 session saves the ~160 bytes of the empty containers.
     struct QosFlows {
-        std::unordered_map<uint16_t, uint64_t> inflight;  // packet id → position in `order`
-        InflightOrder order;
+        InflightWindow outgoing;
         std::unordered_set<uint16_t> incoming_qos2;  // ids awaiting PUBREL from the client
     };
     QosFlows& flows();
     std::unique_ptr<QosFlows> _flows;
-    uint64_t _send_seq = 0;
-    uint16_t _last_packet_id = 0;
     uint64_t _dropped = 0;
 };
 

@@ -351,7 +351,7 @@ void Broker::publish_will(WorkerLoop& origin, codec::Will&& will, uint64_t publi
 }
 
 core::MessagePtr Broker::make_message(std::string topic, std::string payload, uint8_t qos,
-                                      bool retain, codec::Properties properties,
+                                      bool retain, codec::Properties&& properties,
                                       uint64_t publisher_uid, core::MonoMillis now,
                                       std::optional<core::MonoMillis> expires_at) {
     auto message = std::make_shared<core::Message>();
@@ -365,13 +365,16 @@ core::MessagePtr Broker::make_message(std::string topic, std::string payload, ui
     } else if (properties.message_expiry_interval) {
         message->expires_at = now + uint64_t{*properties.message_expiry_interval} * 1000;
     }
+    if (properties.empty()) {
+        return message;  // every MQTT 3.1.1 message, most MQTT 5 ones
+    }
     properties.topic_alias.reset();
     properties.subscription_identifiers.clear();
     properties.message_expiry_interval.reset();
     if (!properties.empty()) {
         message->encoded_properties = encode_message_properties(properties);
     }
-    message->properties = std::move(properties);
+    message->set_properties(std::move(properties));
     return message;
 }
 

@@ -331,7 +331,8 @@ void Connection::pump_queue() {
     // Once one QoS 2 PUBLISH waits for its record, the rest of this run waits behind it, so
     // that a session's queue leaves in order.
     bool deferring = _slot->deferred_sends != 0;
-    while (auto outgoing = session.next_sendable(now, packet_id)) {
+    core::OutgoingMessage qos0;
+    while (core::OutgoingMessage* outgoing = session.next_sendable(now, packet_id, qos0)) {
         if (outgoing->qos == 2 && outgoing->store_seq != 0 && persistence.enabled()) {
             deferring = true;
         }
@@ -358,15 +359,16 @@ void Connection::pump_queue() {
             continue;
         }
         if (!send_publish(*outgoing, packet_id, false) && outgoing->qos > 0) {
-            // Discarded for size: complete the exchange so the window does not leak.
+            // Discarded for size: complete the exchange so the window does not leak (which
+            // ends `outgoing`, so read it first).
+            const uint64_t store_seq = outgoing->store_seq;
             if (outgoing->qos == 1) {
                 session.on_puback(packet_id);
             } else {
                 session.on_pubrec(packet_id, true);
             }
-            if (outgoing->store_seq != 0) {
-                persistence.add(
-                    storage::WriteBatch::EraseQueued{session.client_id(), outgoing->store_seq});
+            if (store_seq != 0) {
+                persistence.add(storage::WriteBatch::EraseQueued{session.client_id(), store_seq});
             }
             continue;
         }

@@ -366,16 +366,15 @@ void Connection::send_connack(bool session_present, const codec::Connect& connec
 
 void Connection::resend_inflight() {
     core::Session& session = *_slot->session;
-    for (const auto& [seq, entry] : session.inflight_in_order()) {
-        const auto& [packet_id, inflight] = entry;
-        if (inflight.state == core::InflightMessage::State::AwaitingPubcomp) {
+    for (const auto& [packet_id, inflight] : session.inflight_in_order()) {
+        if (inflight->state == core::InflightMessage::State::AwaitingPubcomp) {
             codec::Ack pubrel;
             pubrel.type = codec::PacketType::Pubrel;
             pubrel.packet_id = packet_id;
             send_packet(pubrel);
         } else {
             // Resent PUBLISHes carry DUP = 1 [MQTT-3.3.1-1].
-            send_publish(inflight.outgoing, packet_id, true);
+            send_publish(inflight->outgoing, packet_id, true);
         }
     }
 }

@@ -167,7 +167,7 @@ storage::MessageRecord Persistence::to_record(const core::Message& message, core
     record.retain = message.retain;
     // Most telemetry carries no properties: skip copying the (large) empty struct.
     if (!message.encoded_properties.empty()) {
-        record.properties = message.properties;
+        record.properties = message.properties();
         record.properties.message_expiry_interval.reset();
     }
     record.expires_at = to_unix(message.expires_at, now);

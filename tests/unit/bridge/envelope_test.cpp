@@ -92,11 +92,13 @@ TEST_CASE("id, publication time, QoS and properties when present") {
     m.qos = 2;
     m.seq = 42;
     m.published_unix_ms = 1700000000123;
-    m.properties.content_type = "text/plain";
-    m.properties.user_properties = {{"b", "2"}, {"a", "1"}};
-    m.properties.response_topic = "reply/1";
-    m.properties.correlation_data = std::string("\x01\x02", 2);
-    m.properties.message_expiry_interval = 60;  // not part of the envelope
+    tern::codec::Properties properties;
+    properties.content_type = "text/plain";
+    properties.user_properties = {{"b", "2"}, {"a", "1"}};
+    properties.response_topic = "reply/1";
+    properties.correlation_data = std::string("\x01\x02", 2);
+    properties.message_expiry_interval = 60;  // not part of the envelope
+    m.set_properties(std::move(properties));
     CHECK(envelope_json(m, false, 3, 5) ==
           R"({"topic":"dev/1","payload":"x","qos":2,"retain":false,"timestamp":1700000000123,)"
           R"("id":"3-42","properties":{"content_type":"text/plain",)"

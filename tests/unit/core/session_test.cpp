@@ -5,6 +5,9 @@
 // positive, GCC bug 105329).
 #pragma GCC diagnostic ignored "-Wrestrict"
 
+#include <string>
+#include <vector>
+
 #include "core/session.hpp"
 
 using namespace tern::core;
@@ -29,13 +32,74 @@ TEST_CASE("packet ids are non-zero, increase and skip ids still in flight") {
     const uint16_t second = session.track_inflight(make(1));
     CHECK(first == 1);
     CHECK(second == 2);
-    // Run the counter all the way round: ids 1 and 2 are still in flight and must be skipped.
-    for (int i = 3; i <= 65535; ++i) {
+    // Run the counter all the way round, twice: ids 1 and 2 are still in flight and are never
+    // given again [MQTT-2.2.1-2]; every id given is non-zero [MQTT-2.2.1-3] and larger than the
+    // one before until the counter wraps.
+    uint16_t previous = second;
+    int wraps = 0;
+    for (int i = 0; i < 2 * 65535; ++i) {
         const uint16_t id = session.track_inflight(make(1));
-        CHECK(session.on_puback(id) == AckOutcome::Completed);
+        REQUIRE(id != 0);
+        REQUIRE(id != first);
+        REQUIRE(id != second);
+        if (id < previous) {
+            ++wraps;
+        }
+        previous = id;
+        REQUIRE(session.on_puback(id) == AckOutcome::Completed);
     }
-    const uint16_t wrapped = session.track_inflight(make(1));
-    CHECK(wrapped == 3);
+    CHECK(wraps >= 1);
+    CHECK(session.inflight_count() == 2);
+    CHECK(session.on_puback(first) == AckOutcome::Completed);
+    CHECK(session.on_puback(second) == AckOutcome::Completed);
+}
+
+TEST_CASE("every packet id can be in flight at once, each found again by its id") {
+    Session session("c", 1, 0);
+    session.limits.max_inflight = 65535;
+    std::vector<bool> seen(65536, false);
+    for (int i = 0; i < 65535; ++i) {
+        const uint16_t id = session.track_inflight(make(1, std::to_string(i)));
+        REQUIRE(id != 0);
+        REQUIRE_FALSE(seen[id]);
+        seen[id] = true;
+    }
+    CHECK(session.inflight_count() == 65535);
+    // Acknowledged out of order: odd ids first, then the rest; each is found exactly once.
+    for (uint32_t id = 1; id <= 65535; id += 2) {
+        REQUIRE(session.find_inflight(static_cast<uint16_t>(id)) != nullptr);
+        REQUIRE(session.on_puback(static_cast<uint16_t>(id)) == AckOutcome::Completed);
+        REQUIRE(session.on_puback(static_cast<uint16_t>(id)) == AckOutcome::Ignored);
+    }
+    for (uint32_t id = 2; id <= 65535; id += 2) {
+        REQUIRE(session.on_puback(static_cast<uint16_t>(id)) == AckOutcome::Completed);
+    }
+    CHECK(session.inflight_count() == 0);
+    CHECK(session.find_inflight(1) == nullptr);
+}
+
+TEST_CASE("restored in-flight ids are kept, found, and not given again") {
+    Session session("c", 1, 0);
+    // Ids as a restart finds them: arbitrary and colliding in a small table (all three share
+    // slot 0 of 8 and of 16 slots), in send order 40000, 8, 16.
+    session.restore_inflight(40000, InflightMessage::State::AwaitingPuback, make(1, "x"));
+    session.restore_inflight(8, InflightMessage::State::AwaitingPubcomp, make(2, "y"));
+    session.restore_inflight(16, InflightMessage::State::AwaitingPubrec, make(2, "z"));
+    CHECK(session.inflight_count() == 3);
+    REQUIRE(session.find_inflight(8) != nullptr);
+    CHECK(session.find_inflight(8)->outgoing.message->payload == "y");
+    CHECK(session.find_inflight(16)->outgoing.message->payload == "z");
+    CHECK(session.find_inflight(40000)->outgoing.message->payload == "x");
+    const auto order = session.inflight_in_order();
+    REQUIRE(order.size() == 3);
+    CHECK(order[0].first == 40000);
+    CHECK(order[1].first == 8);
+    CHECK(order[2].first == 16);
+    // New ids continue after the largest restored one.
+    const uint16_t next = session.track_inflight(make(1));
+    CHECK(next == 40001);
+    CHECK(session.on_pubcomp(8) == AckOutcome::Completed);
+    CHECK(session.on_pubrec(16, false) == AckOutcome::SendPubrel);
 }
 
 TEST_CASE("the window is the smaller of the client's receive maximum and our in-flight cap") {
@@ -59,18 +123,21 @@ TEST_CASE("queued messages leave in order as acknowledgements free the window") 
     REQUIRE(session.enqueue(make(1, "b")));
     REQUIRE(session.enqueue(make(0, "c")));
     uint16_t id = 0;
-    CHECK_FALSE(session.next_sendable(0, id).has_value());  // window full
+    OutgoingMessage scratch;
+    CHECK(session.next_sendable(0, id, scratch) == nullptr);  // window full
     CHECK(session.on_puback(first) == AckOutcome::Completed);
-    auto next = session.next_sendable(0, id);
-    REQUIRE(next.has_value());
+    OutgoingMessage* next = session.next_sendable(0, id, scratch);
+    REQUIRE(next != nullptr);
     CHECK(next->message->payload == "b");
     CHECK(id != 0);
+    CHECK(next == &session.find_inflight(id)->outgoing);  // the window's own entry
     // The QoS 0 message behind it does not need a window slot.
     uint16_t qos0_id = 99;
-    auto qos0 = session.next_sendable(0, qos0_id);
-    REQUIRE(qos0.has_value());
+    OutgoingMessage* qos0 = session.next_sendable(0, qos0_id, scratch);
+    REQUIRE(qos0 == &scratch);
     CHECK(qos0->message->payload == "c");
     CHECK(qos0_id == 0);
+    CHECK(session.inflight_count() == 1);
     CHECK(session.queued_count() == 0);
 }
 
@@ -91,8 +158,9 @@ TEST_CASE("expired queued messages are skipped, not sent") {
     REQUIRE(session.enqueue(make(1, "old", 100)));
     REQUIRE(session.enqueue(make(1, "fresh", 0)));
     uint16_t id = 0;
-    auto next = session.next_sendable(150, id);
-    REQUIRE(next.has_value());
+    OutgoingMessage scratch;
+    OutgoingMessage* next = session.next_sendable(150, id, scratch);
+    REQUIRE(next != nullptr);
     CHECK(next->message->payload == "fresh");
     CHECK(session.inflight_count() == 1);
 }
@@ -126,8 +194,8 @@ TEST_CASE("in-flight messages are kept in first-send order for redelivery") {
     CHECK(session.on_pubrec(b, false) == AckOutcome::SendPubrel);
     CHECK(session.on_puback(a) == AckOutcome::Completed);
     std::vector<std::pair<uint16_t, InflightMessage::State>> order;
-    for (const auto& [seq, entry] : session.inflight_in_order()) {
-        order.emplace_back(entry.first, entry.second.state);
+    for (const auto& [packet_id, entry] : session.inflight_in_order()) {
+        order.emplace_back(packet_id, entry->state);
     }
     REQUIRE(order.size() == 2);
     CHECK(order[0] == std::make_pair(b, InflightMessage::State::AwaitingPubcomp));
