@@ -83,7 +83,7 @@ void MemoryStore::apply(std::vector<CommitQueue::Pending>& group) {
                             contents.retained.erase(it);
                         }
                     } else if constexpr (std::is_same_v<T, WriteBatch::PutSession>) {
-                        contents.sessions[change.session.client_id] = std::move(change.session);
+                        contents.sessions[change.session->client_id] = *change.session;
                     } else if constexpr (std::is_same_v<T, WriteBatch::EraseSession>) {
                         contents.sessions.erase(change.client_id);
                         contents.queues.erase(change.client_id);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,9 +22,15 @@ struct MessageRecord {
     std::string payload;
     uint8_t qos = 0;
     bool retain = false;
-    codec::Properties properties;  // without Message Expiry Interval: see expires_at
-    UnixMillis expires_at = 0;     // 0 = never
-    bool operator==(const MessageRecord&) const = default;
+    // Without Message Expiry Interval (see expires_at); null = none. Immutable once set, so the
+    // broker's message and its queue records share one copy: a record built on the per-message
+    // path copies no properties (the set is ~500 bytes, and most messages have none).
+    std::shared_ptr<const codec::Properties> shared_properties;
+    UnixMillis expires_at = 0;  // 0 = never
+
+    const codec::Properties& properties() const noexcept;
+    void set_properties(codec::Properties&& properties);
+    bool operator==(const MessageRecord& other) const;
 };
 
 struct SubscriptionRecord {

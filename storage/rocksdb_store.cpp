@@ -482,8 +482,8 @@ void RocksDbStore::commit(std::vector<CommitQueue::Pending>& group) {
                         batch.Delete(family(kRetained), change.topic);
                         retained_changes.emplace_back(change.topic, std::nullopt);
                     } else if constexpr (std::is_same_v<T, WriteBatch::PutSession>) {
-                        batch.Put(family(kSessions), session_key(change.session.client_id),
-                                  encode_session(change.session));
+                        batch.Put(family(kSessions), session_key(change.session->client_id),
+                                  encode_session(*change.session));
                     } else if constexpr (std::is_same_v<T, WriteBatch::EraseSession>) {
                         // Range deletes also cover entries put earlier in this same group.
                         std::string begin = name_prefix(change.client_id);

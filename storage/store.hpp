@@ -44,7 +44,11 @@ class WriteBatch {
         std::string topic;
     };
     struct PutSession {
-        SessionRecord session;
+        // On the heap: a session record is large (its will carries a property set), and every
+        // op of a batch takes the space of the largest kind, the per-message ones included.
+        PutSession(SessionRecord record)  // NOLINT(google-explicit-constructor): reads as a value
+            : session(std::make_shared<SessionRecord>(std::move(record))) {}
+        std::shared_ptr<SessionRecord> session;
     };
     // Erases the session, its queue and its incoming QoS 2 ids.
     struct EraseSession {

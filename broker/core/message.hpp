@@ -28,6 +28,10 @@ struct Message {
     // Keeps `properties`, allocating only when one is set: the set is ~500 bytes, and building,
     // moving and destroying an empty one for every message costs more than the rest of it.
     void set_properties(codec::Properties&& properties);
+    // The same set, for records that keep it without copying (null = none).
+    const std::shared_ptr<const codec::Properties>& shared_properties() const noexcept {
+        return _properties;
+    }
     // When the message expires (steady clock), 0 = never; from Message Expiry Interval
     // [MQTT-3.3.2-5].
     MonoMillis expires_at = 0;

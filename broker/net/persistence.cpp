@@ -165,19 +165,18 @@ storage::MessageRecord Persistence::to_record(const core::Message& message, core
     record.payload = message.payload;
     record.qos = message.qos;
     record.retain = message.retain;
-    // Most telemetry carries no properties: skip copying the (large) empty struct.
-    if (!message.encoded_properties.empty()) {
-        record.properties = message.properties();
-        record.properties.message_expiry_interval.reset();
-    }
+    // Shared, not copied: the message's set is immutable and already has no Message Expiry
+    // Interval (Broker::make_message).
+    record.shared_properties = message.shared_properties();
     record.expires_at = to_unix(message.expires_at, now);
     return record;
 }
 
 core::MessagePtr Persistence::from_record(storage::MessageRecord&& record, core::MonoMillis now) {
     const core::MonoMillis expires_at = to_mono(record.expires_at, now);
+    codec::Properties properties = record.properties();
     return Broker::make_message(std::move(record.topic), std::move(record.payload), record.qos,
-                                record.retain, std::move(record.properties), 0, now, expires_at);
+                                record.retain, std::move(properties), 0, now, expires_at);
 }
 
 storage::QueuedRecord Persistence::to_queued(const core::OutgoingMessage& outgoing,

@@ -220,7 +220,7 @@ json message_to_json(const storage::MessageRecord& message) {
     }
     object["qos"] = message.qos;
     object["retain"] = message.retain;
-    object["properties"] = properties_to_json(message.properties);
+    object["properties"] = properties_to_json(message.properties());
     if (message.expires_at != 0) {
         object["expires_at"] = message.expires_at;
     }
@@ -268,19 +268,21 @@ storage::MessageRecord message_from_json(const json& object, storage::UnixMillis
         }
         message.retain = object["retain"].get<bool>();
     }
+    codec::Properties properties;
     if (object.contains("properties")) {
-        message.properties = properties_from_json(object["properties"]);
+        properties = properties_from_json(object["properties"]);
     }
     if (object.contains("expires_at")) {
         message.expires_at = unsigned_number<uint64_t>(object["expires_at"], "expires_at");
     }
     // Stored messages keep their expiry as a time, not an interval (see records.hpp).
-    if (std::optional<uint32_t> interval = message.properties.message_expiry_interval) {
+    if (std::optional<uint32_t> interval = properties.message_expiry_interval) {
         if (message.expires_at == 0) {
             message.expires_at = now + uint64_t{*interval} * 1000;
         }
-        message.properties.message_expiry_interval.reset();
+        properties.message_expiry_interval.reset();
     }
+    message.set_properties(std::move(properties));
     return message;
 }
 

@@ -52,7 +52,7 @@ MessageRecord rich_message(std::string topic) {
     message.payload = std::string("bin\x00\xFF\x7F payload", 14);
     message.qos = 2;
     message.retain = true;
-    message.properties = every_property();
+    message.set_properties(every_property());
     message.expires_at = 1'700'000'000'123;
     return message;
 }
@@ -259,7 +259,9 @@ TEST_CASE("Out-of-range fields are rejected") {
     value[2] = 4;  // no such state
     CHECK_THROWS_AS(decode_queued(queue_key("c", 0), value), StorageError);
 
-    message.properties.user_properties = {{"k", "v"}};
+    tern::codec::Properties user;
+    user.user_properties = {{"k", "v"}};
+    message.set_properties(std::move(user));
     value = encode_retained(message);
     // flags, payload length, expires_at, property count, then the property id.
     CHECK(static_cast<uint8_t>(value[5]) == 0x26);

@@ -31,8 +31,10 @@ MessageRecord message(std::string topic, std::string payload, UnixMillis expires
     built.payload = std::move(payload);
     built.qos = 1;
     built.retain = true;
-    built.properties.content_type = "text/plain";
-    built.properties.user_properties = {{"k", "v"}};
+    tern::codec::Properties properties;
+    properties.content_type = "text/plain";
+    properties.user_properties = {{"k", "v"}};
+    built.set_properties(std::move(properties));
     built.expires_at = expires_at;
     return built;
 }
