@@ -50,16 +50,17 @@ bool Connection::resolve_topic_alias(codec::Publish& publish) {
     }
     if (!publish.topic.empty()) {
         // A topic with an alias sets (or replaces) the mapping [MQTT-3.3.2-12].
-        if (_topic_aliases.size() < maximum) {
-            _topic_aliases.resize(maximum);
+        std::vector<std::string>& aliases = rare().topic_aliases;
+        if (aliases.size() < maximum) {
+            aliases.resize(maximum);
         }
-        _topic_aliases[alias - 1] = publish.topic;
+        aliases[alias - 1] = publish.topic;
         return true;
     }
-    if (alias > _topic_aliases.size() || _topic_aliases[alias - 1].empty()) {
+    if (!_rare || alias > _rare->topic_aliases.size() || _rare->topic_aliases[alias - 1].empty()) {
         return protocol_error(codec::ReasonCode::ProtocolError, "unknown topic alias");
     }
-    publish.topic = _topic_aliases[alias - 1];
+    publish.topic = _rare->topic_aliases[alias - 1];
     return true;
 }
 

@@ -95,7 +95,7 @@ bool Connection::handle_subscribe(codec::Subscribe& subscribe) {
         _loop.persistence().put_session(session, _loop.now(), true, barrier);
         _slot->stored = _slot->stored || barrier != nullptr;
     }
-    if (barrier || !_pending_acks.empty()) {
+    if (barrier || acks_waiting()) {
         if (!barrier) {
             barrier = std::make_shared<AckBarrier>(_loop, _id, std::move(suback));
         }
