@@ -35,12 +35,11 @@ std::string peer_name(const uv_tcp_t* handle) {
 }  // namespace
 
 Connection::Connection(WorkerLoop& loop, std::string peer)
-    : _loop(loop), _id(loop.next_connection_id()), _peer(std::move(peer)) {
+    : _loop(loop), _id(loop.add_connection(this)), _peer(std::move(peer)) {
     uv_tcp_init(loop.uv(), &_handle);
     _handle.data = this;
     _accepted_at = loop.now();
     _last_activity = _accepted_at;
-    loop.add_connection(this);
 }
 
 Connection::~Connection() = default;

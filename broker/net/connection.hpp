@@ -106,8 +106,7 @@ class Connection {
     // it, parsing first what was read before the pause.
     void resume_reading();
 
-    uint32_t loop_slot = 0;  // index in the loop's connection list
-    bool dirty = false;      // already queued for flush
+    bool dirty = false;  // already queued for flush
 
   private:
     // What most connections never need, allocated on first use and kept until the connection

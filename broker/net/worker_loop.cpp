@@ -132,21 +132,26 @@ core::MonoMillis WorkerLoop::now() noexcept {
     return uv_now(&_loop);
 }
 
-void WorkerLoop::add_connection(Connection* connection) {
-    _connections_by_id.emplace(connection->id(), connection);
-    connection->loop_slot = static_cast<uint32_t>(_connections.size());
-    _connections.push_back(connection);
+uint64_t WorkerLoop::add_connection(Connection* connection) {
+    uint32_t slot = 0;
+    if (_free_connection_slots.empty()) {
+        slot = static_cast<uint32_t>(_connections.size());
+        _connections.push_back(connection);
+    } else {
+        slot = _free_connection_slots.back();
+        _free_connection_slots.pop_back();
+        _connections[slot] = connection;
+    }
     LoopStats::add(_stats.connections, 1);
+    return (uint64_t{++_connection_seq} << 32) | slot;
 }
 
 void WorkerLoop::remove_connection(Connection* connection) {
     connection->release_limits();  // per-address count and memory cap
-    _connections_by_id.erase(connection->id());
-    const uint32_t slot = connection->loop_slot;
+    const uint32_t slot = connection_slot(connection->id());
     if (slot < _connections.size() && _connections[slot] == connection) {
-        _connections[slot] = _connections.back();
-        _connections[slot]->loop_slot = slot;
-        _connections.pop_back();
+        _connections[slot] = nullptr;
+        _free_connection_slots.push_back(slot);
         LoopStats::sub(_stats.connections, 1);
     }
     auto dirty = std::find(_dirty.begin(), _dirty.end(), connection);
@@ -156,8 +161,13 @@ void WorkerLoop::remove_connection(Connection* connection) {
 }
 
 Connection* WorkerLoop::find_connection(uint64_t id) {
-    auto it = _connections_by_id.find(id);
-    return it == _connections_by_id.end() ? nullptr : it->second;
+    const uint32_t slot = connection_slot(id);
+    if (slot >= _connections.size()) {
+        return nullptr;
+    }
+    Connection* connection = _connections[slot];
+    // The place may hold a later connection.
+    return connection != nullptr && connection->id() == id ? connection : nullptr;
 }
 
 void WorkerLoop::acks_ready(uint64_t connection_id) {
@@ -380,11 +390,13 @@ void WorkerLoop::tick() {
     if (!_parked_readers.empty() && ++_ticks_parked % kParkedRetryTicks == 0) {
         release_held_reads();
     }
-    // Copy: check_timeouts() may close connections, which edits _connections.
-    std::vector<Connection*> connections = _connections;
-    for (Connection* connection : connections) {
-        connection->check_timeouts(now);
-        connection->track_memory();  // output written since, partial input packets
+    // By index: check_timeouts() may close connections, but they leave the table only in their
+    // close callback, and a place taken meanwhile holds a connection as good to check.
+    for (std::size_t i = 0; i < _connections.size(); ++i) {
+        if (Connection* connection = _connections[i]) {
+            connection->check_timeouts(now);
+            connection->track_memory();  // output written since, partial input packets
+        }
     }
     // Wills whose delay has passed, and sessions whose expiry has passed [MQTT-3.1.2-23].
     std::vector<SessionSlot*> expired;
@@ -430,9 +442,10 @@ void WorkerLoop::close_everything() {
     for (Task& hook : hooks) {
         hook(*this);
     }
-    std::vector<Connection*> connections = _connections;
-    for (Connection* connection : connections) {
-        connection->disconnect(codec::ReasonCode::ServerShuttingDown, "server shutting down");
+    for (std::size_t i = 0; i < _connections.size(); ++i) {
+        if (Connection* connection = _connections[i]) {
+            connection->disconnect(codec::ReasonCode::ServerShuttingDown, "server shutting down");
+        }
     }
     flush_outbox();
     _persistence.submit();
