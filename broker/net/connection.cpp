@@ -78,7 +78,7 @@ Connection* Connection::adopt(WorkerLoop& loop, uv_os_sock_t fd, std::string pen
 
 const std::string& Connection::client_id() const noexcept {
     static const std::string kNone = "-";
-    return _slot != nullptr ? _slot->session->client_id() : kNone;
+    return _slot != nullptr ? _slot->session.client_id() : kNone;
 }
 
 bool Connection::start() {

@@ -216,7 +216,7 @@ bool Connection::migrate_to(uint32_t loop, std::span<const uint8_t> raw_frame,
 
 void Connection::take_over(SessionSlot& slot, bool clean_start) {
     Connection* old = slot.connection;
-    core::Session& session = *slot.session;
+    core::Session& session = slot.session;
     spdlog::info("client {}: session taken over by {} (was {})", session.client_id(), _peer,
                  old->_peer);
     if (session.will) {
@@ -254,7 +254,7 @@ void Connection::attach_session(codec::Connect& connect, const std::string& assi
     _slot = slot;
     slot->connection = this;
     slot->expires_at = 0;
-    core::Session& session = *slot->session;
+    core::Session& session = slot->session;
     session.subscriber.online.store(true, std::memory_order_relaxed);
     configure_session(session, connect);
     Persistence& persistence = _loop.persistence();
@@ -364,8 +364,8 @@ void Connection::send_connack(bool session_present, const codec::Connect& connec
             props.server_keep_alive = _server_keep_alive;
         }
         const uint32_t asked = connect.properties.session_expiry_interval.value_or(0);
-        if (_slot->session->expiry_interval_s != asked) {
-            props.session_expiry_interval = _slot->session->expiry_interval_s;
+        if (_slot->session.expiry_interval_s != asked) {
+            props.session_expiry_interval = _slot->session.expiry_interval_s;
         }
     }
     send_packet(connack);
@@ -373,7 +373,7 @@ void Connection::send_connack(bool session_present, const codec::Connect& connec
 }
 
 void Connection::resend_inflight() {
-    core::Session& session = *_slot->session;
+    core::Session& session = _slot->session;
     for (const auto& [seq, entry] : session.inflight_in_order()) {
         const auto& [packet_id, inflight] = entry;
         if (inflight.state == core::InflightMessage::State::AwaitingPubcomp) {
@@ -393,7 +393,7 @@ void Connection::detach_session(bool publish_will) {
         return;
     }
     SessionSlot& slot = *_slot;
-    core::Session& session = *slot.session;
+    core::Session& session = slot.session;
     const core::MonoMillis now = _loop.now();
     release_session();
     if (session.will) {
@@ -426,8 +426,8 @@ void Connection::release_session() {
         return;
     }
     _slot->connection = nullptr;
-    _slot->session->subscriber.online.store(false, std::memory_order_relaxed);
-    _slot->session->offline_since = _loop.now();
+    _slot->session.subscriber.online.store(false, std::memory_order_relaxed);
+    _slot->session.offline_since = _loop.now();
     _slot = nullptr;
     LoopStats::sub(_loop.stats().clients, 1);
     _loop.broker().release_client();

@@ -13,7 +13,7 @@ namespace tern::net {
 bool Connection::problem_information_allowed() const noexcept {
     // Request Problem Information 0 forbids reason strings outside PUBLISH, CONNACK and
     // DISCONNECT [MQTT-3.1.2-29].
-    return _slot != nullptr && _slot->session->request_problem_information;
+    return _slot != nullptr && _slot->session.request_problem_information;
 }
 
 void Connection::ack_publish(codec::PacketType type, uint16_t packet_id, codec::ReasonCode reason) {
@@ -66,7 +66,7 @@ bool Connection::resolve_topic_alias(codec::Publish& publish) {
 
 bool Connection::handle_publish(codec::Publish& publish) {
     const core::BrokerSettings& settings = _loop.broker().settings();
-    core::Session& session = *_slot->session;
+    core::Session& session = _slot->session;
     LoopStats::add(_loop.stats().messages_received, 1);
     if (publish.qos < 3) {
         LoopStats::add(_loop.stats().messages_received_by_qos[publish.qos], 1);

@@ -194,18 +194,17 @@ SessionSlot* WorkerLoop::find_session(uint64_t uid) {
 }
 
 SessionSlot& WorkerLoop::create_session(const std::string& client_id) {
-    auto slot = std::make_unique<SessionSlot>();
     const uint64_t uid = _broker.next_session_uid();
-    slot->session = std::make_unique<core::Session>(client_id, uid, _index);
+    auto slot = std::make_unique<SessionSlot>(client_id, uid, _index);
     SessionSlot& ref = *slot;
     _by_uid.emplace(uid, std::move(slot));
-    _by_client_id[ref.session->client_id()] = &ref;
+    _by_client_id[ref.session.client_id()] = &ref;
     LoopStats::add(_stats.sessions, 1);
     return ref;
 }
 
 void WorkerLoop::destroy_session(SessionSlot& slot) {
-    core::Session& session = *slot.session;
+    core::Session& session = slot.session;
     for (const auto& [filter, options] : session.subscriptions) {
         _broker.subscriptions().unsubscribe(session.key(), filter);
     }
@@ -306,7 +305,7 @@ void WorkerLoop::end_transit(const std::vector<RemoteDelivery>& deliveries) {
         // A session that ended took its counter with it.
         if (SessionSlot* slot = find_session(uid)) {
             const uint32_t before =
-                slot->session->subscriber.in_transit.fetch_sub(count, std::memory_order_relaxed);
+                slot->session.subscriber.in_transit.fetch_sub(count, std::memory_order_relaxed);
             // Publishers paused for the transit count (LocalRouter) may go on, unless the
             // session is behind itself (then they wait for check_congested_sessions()).
             released |= before > limit && before - count <= limit;
@@ -401,7 +400,7 @@ void WorkerLoop::tick() {
     // Wills whose delay has passed, and sessions whose expiry has passed [MQTT-3.1.2-23].
     std::vector<SessionSlot*> expired;
     for (auto& [uid, slot] : _by_uid) {
-        core::Session& session = *slot->session;
+        core::Session& session = slot->session;
         if (slot->connection == nullptr && session.will && session.will->publish_at != 0 &&
             now >= session.will->publish_at) {
             codec::Will will = std::move(session.will->will);
@@ -416,7 +415,7 @@ void WorkerLoop::tick() {
         }
     }
     for (SessionSlot* slot : expired) {
-        core::Session& session = *slot->session;
+        core::Session& session = slot->session;
         // A will still waiting for its delay is published when the session ends [MQTT-3.1.3-9].
         if (session.will) {
             codec::Will will = std::move(session.will->will);

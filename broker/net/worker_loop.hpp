@@ -25,9 +25,15 @@ class Broker;
 class Connection;
 class MessageSink;
 
-// A session and the connection currently attached to it (null while offline).
+// A session and the connection currently attached to it (null while offline). One allocation
+// holds both; it does not move while the session lives (the subscription tree points into it).
 struct SessionSlot {
-    std::unique_ptr<core::Session> session;
+    SessionSlot(std::string client_id, uint64_t uid, uint32_t loop)
+        : session(std::move(client_id), uid, loop) {}
+    SessionSlot(const SessionSlot&) = delete;
+    SessionSlot& operator=(const SessionSlot&) = delete;
+
+    core::Session session;
     Connection* connection = nullptr;
     core::MonoMillis expires_at = 0;  // set while offline with a finite expiry; 0 = never
     bool stored = false;              // a record of it was written to storage
