@@ -34,6 +34,7 @@ WorkerLoop::WorkerLoop(Broker& broker, uint32_t index)
 WorkerLoop::~WorkerLoop() {
     join();
     close_unstarted();
+    _by_uid.for_each([](SessionSlot& slot) { delete &slot; });
 }
 
 void WorkerLoop::close_unstarted() {
@@ -184,23 +185,20 @@ void WorkerLoop::mark_dirty(Connection* connection) {
 }
 
 SessionSlot* WorkerLoop::find_session(std::string_view client_id) {
-    auto it = _by_client_id.find(client_id);
-    return it == _by_client_id.end() ? nullptr : it->second;
+    return _by_client_id.find(client_id);
 }
 
 SessionSlot* WorkerLoop::find_session(uint64_t uid) {
-    auto it = _by_uid.find(uid);
-    return it == _by_uid.end() ? nullptr : it->second.get();
+    return _by_uid.find(uid);
 }
 
 SessionSlot& WorkerLoop::create_session(const std::string& client_id) {
-    const uint64_t uid = _broker.next_session_uid();
-    auto slot = std::make_unique<SessionSlot>(client_id, uid, _index);
-    SessionSlot& ref = *slot;
-    _by_uid.emplace(uid, std::move(slot));
-    _by_client_id[ref.session.client_id()] = &ref;
+    auto slot = std::make_unique<SessionSlot>(client_id, _broker.next_session_uid(), _index);
+    // Callers destroy a session before making another with its client id.
+    _by_uid.insert(slot.get());
+    _by_client_id.insert(slot.get());
     LoopStats::add(_stats.sessions, 1);
-    return ref;
+    return *slot.release();  // owned by the loop until destroy_session()
 }
 
 void WorkerLoop::destroy_session(SessionSlot& slot) {
@@ -217,7 +215,8 @@ void WorkerLoop::destroy_session(SessionSlot& slot) {
         // Its queue goes with it.
         _broker.memory().add(_index, -static_cast<int64_t>(slot.tracked_queue_bytes));
     }
-    _by_uid.erase(session.uid());  // frees the slot and the session
+    _by_uid.erase(session.uid());
+    delete &slot;
 }
 
 void WorkerLoop::add_sink(uint64_t uid, MessageSink* sink) {
@@ -397,12 +396,26 @@ void WorkerLoop::tick() {
             connection->track_memory();  // output written since, partial input packets
         }
     }
-    // Wills whose delay has passed, and sessions whose expiry has passed [MQTT-3.1.2-23].
-    std::vector<SessionSlot*> expired;
-    for (auto& [uid, slot] : _by_uid) {
+    // Wills whose delay has passed, and sessions whose expiry has passed [MQTT-3.1.2-23]. Found
+    // first, handled after: the index must not change while it is walked, and a will published
+    // here reaches sessions of this loop.
+    std::vector<uint64_t> due;
+    _by_uid.for_each([&](const SessionSlot& slot) {
+        const auto& will = slot.session.will;
+        if (slot.connection == nullptr &&
+            ((will && will->publish_at != 0 && now >= will->publish_at) ||
+             (slot.expires_at != 0 && now >= slot.expires_at))) {
+            due.push_back(slot.session.uid());
+        }
+    });
+    std::vector<uint64_t> expired;
+    for (const uint64_t uid : due) {
+        SessionSlot* slot = find_session(uid);
+        if (slot == nullptr || slot->connection != nullptr) {
+            continue;
+        }
         core::Session& session = slot->session;
-        if (slot->connection == nullptr && session.will && session.will->publish_at != 0 &&
-            now >= session.will->publish_at) {
+        if (session.will && session.will->publish_at != 0 && now >= session.will->publish_at) {
             codec::Will will = std::move(session.will->will);
             session.will.reset();
             _broker.publish_will(*this, std::move(will), session.uid());
@@ -410,11 +423,15 @@ void WorkerLoop::tick() {
                 _persistence.put_session(session, now, false);
             }
         }
-        if (slot->connection == nullptr && slot->expires_at != 0 && now >= slot->expires_at) {
-            expired.push_back(slot.get());
+        if (slot->expires_at != 0 && now >= slot->expires_at) {
+            expired.push_back(uid);
         }
     }
-    for (SessionSlot* slot : expired) {
+    for (const uint64_t uid : expired) {
+        SessionSlot* slot = find_session(uid);
+        if (slot == nullptr || slot->connection != nullptr) {
+            continue;
+        }
         core::Session& session = slot->session;
         // A will still waiting for its delay is published when the session ends [MQTT-3.1.3-9].
         if (session.will) {

@@ -17,6 +17,7 @@
 #include "ack_barrier.hpp"
 #include "core/session.hpp"
 #include "persistence.hpp"
+#include "pointer_index.hpp"
 #include "stats.hpp"
 
 namespace tern::net {
@@ -55,20 +56,13 @@ struct RemoteDelivery {
     uint32_t transit_weight = 0;
 };
 
-struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept {
-        return std::hash<std::string_view>{}(text);
-    }
-};
-
 // Threading: every method is for the loop's own thread unless it says "thread-safe".
 class WorkerLoop {
   public:
     using Task = std::function<void(WorkerLoop&)>;
 
     WorkerLoop(Broker& broker, uint32_t index);
-    ~WorkerLoop();
+    ~WorkerLoop();  // frees the sessions
     WorkerLoop(const WorkerLoop&) = delete;
     WorkerLoop& operator=(const WorkerLoop&) = delete;
 
@@ -260,9 +254,20 @@ class WorkerLoop {
     bool _pause_publishers = true;
     uint64_t _slow_subscriber_bytes = 0;
 
-    // Keys view the session's own client id (stable: sessions live on the heap).
-    std::unordered_map<std::string_view, SessionSlot*, StringHash> _by_client_id;
-    std::unordered_map<uint64_t, std::unique_ptr<SessionSlot>> _by_uid;
+    // The sessions of this loop, each allocated by create_session() and freed by
+    // destroy_session() (or with the loop), found by client id and by uid.
+    struct ByClientId {
+        using Key = std::string_view;
+        static Key key(const SessionSlot& slot) noexcept { return slot.session.client_id(); }
+        static uint64_t hash(Key key) noexcept { return std::hash<std::string_view>{}(key); }
+    };
+    struct ByUid {
+        using Key = uint64_t;
+        static Key key(const SessionSlot& slot) noexcept { return slot.session.uid(); }
+        static uint64_t hash(Key key) noexcept { return key; }
+    };
+    PointerIndex<SessionSlot, ByClientId> _by_client_id;
+    PointerIndex<SessionSlot, ByUid> _by_uid;
     std::unordered_map<uint64_t, MessageSink*> _sinks;
     std::vector<Task> _stop_hooks;
 };
