@@ -46,11 +46,12 @@ enum class AckOutcome : uint8_t {
 // What a full queue does with a new message.
 enum class QueueFullPolicy : uint8_t { RefuseNewest, DropOldest };
 
+// Widest first: 16 bytes in every session instead of 24.
 struct SessionLimits {
-    QueueFullPolicy queue_full_policy = QueueFullPolicy::RefuseNewest;
-    uint32_t max_queued_messages = 1000;  // 0 = unlimited
     uint64_t max_queued_bytes = 0;        // 0 = unlimited
+    uint32_t max_queued_messages = 1000;  // 0 = unlimited
     uint16_t max_inflight = 100;          // our own cap on the outgoing window
+    QueueFullPolicy queue_full_policy = QueueFullPolicy::RefuseNewest;
 };
 
 // The will message of a connection, kept with the session until it is published or discarded.
