@@ -85,6 +85,9 @@ int main(int argc, char** argv) {
     std::unique_ptr<tern::bridge::Bridge> bridge;
     if (settings.bridge.enabled) {
         bridge = std::make_unique<tern::bridge::Bridge>(broker, settings.bridge);
+        // Its /api/presence, presence streams and online gauge read the presence records; without
+        // a bridge nobody does, and an idle client costs no record.
+        broker.presence().enable();
     }
     try {
         if (bridge) {

@@ -35,12 +35,11 @@ std::string peer_name(const uv_tcp_t* handle) {
 }  // namespace
 
 Connection::Connection(WorkerLoop& loop, std::string peer)
-    : _loop(loop), _id(loop.next_connection_id()), _peer(std::move(peer)) {
+    : _loop(loop), _id(loop.add_connection(this)), _peer(std::move(peer)) {
     uv_tcp_init(loop.uv(), &_handle);
     _handle.data = this;
     _accepted_at = loop.now();
     _last_activity = _accepted_at;
-    loop.add_connection(this);
 }
 
 Connection::~Connection() = default;
@@ -64,7 +63,9 @@ Connection* Connection::adopt(WorkerLoop& loop, uv_os_sock_t fd, std::string pen
     auto* connection = new Connection(loop, std::move(peer));
     connection->_accepted_at = accepted_at;
     connection->_transport = std::move(transport);
-    connection->_wire = std::move(wire);
+    if (!wire.empty()) {
+        connection->rare().wire = std::move(wire);
+    }
     if (uv_tcp_open(&connection->_handle, fd) != 0) {
         ::close(fd);
         connection->_closing = true;
@@ -77,7 +78,7 @@ Connection* Connection::adopt(WorkerLoop& loop, uv_os_sock_t fd, std::string pen
 
 const std::string& Connection::client_id() const noexcept {
     static const std::string kNone = "-";
-    return _slot != nullptr ? _slot->session->client_id() : kNone;
+    return _slot != nullptr ? _slot->session.client_id() : kNone;
 }
 
 bool Connection::start() {
@@ -101,7 +102,7 @@ bool Connection::start() {
     if (_transport) {
         // A moved TLS connection: its records not yet written go first, and what the transport
         // still holds (read there, not yet decrypted) will not come from the socket again.
-        if (!_wire.empty()) {
+        if (has_wire()) {
             _loop.mark_dirty(this);
         }
         pull_transport();
@@ -204,8 +205,7 @@ void Connection::parse_frames(const char* data, std::size_t size, std::size_t& c
         }
         std::span<const uint8_t> frame(bytes + consumed, header.total_size());
         consumed += header.total_size();
-        _unparsed = {bytes + consumed, size - consumed};
-        if (!handle_frame(header, frame)) {
+        if (!handle_frame(header, frame, {bytes + consumed, size - consumed})) {
             return;
         }
         if (paused_for_subscriber() && reads_held()) {
@@ -233,26 +233,31 @@ AckBarrierPtr Connection::make_barrier(codec::Packet ack) {
 
 void Connection::send_ordered_ack(codec::Packet ack, const AckBarrierPtr& barrier) {
     if (!barrier) {
-        if (_pending_acks.empty()) {
+        if (!acks_waiting()) {
             send_packet(ack);
             return;
         }
         // Behind acknowledgements still waiting: queue an already-released one.
         auto ready = std::make_shared<AckBarrier>(_loop, _id, std::move(ack));
         ready->release(true);
-        _pending_acks.push_back(std::move(ready));
+        _rare->pending_acks.push_back(std::move(ready));
         return;
     }
-    _pending_acks.push_back(barrier);
+    rare().pending_acks.push_back(barrier);
     if (barrier->release(true)) {
         send_ready_acks();
     }
 }
 
 void Connection::send_ready_acks() {
+    if (!_rare) {
+        return;
+    }
+    // after_send may append to it; the reference stays valid (_rare lives as long as we do).
+    std::vector<AckBarrierPtr>& pending = _rare->pending_acks;
     std::size_t sent = 0;
-    while (sent < _pending_acks.size() && _pending_acks[sent]->ready()) {
-        AckBarrierPtr done = std::move(_pending_acks[sent]);
+    while (sent < pending.size() && pending[sent]->ready()) {
+        AckBarrierPtr done = std::move(pending[sent]);
         ++sent;
         send_packet(done->ack());
         if (done->after_send && _slot != nullptr && !_closing) {
@@ -260,7 +265,7 @@ void Connection::send_ready_acks() {
             done->after_send();
         }
     }
-    _pending_acks.erase(_pending_acks.begin(), _pending_acks.begin() + static_cast<long>(sent));
+    pending.erase(pending.begin(), pending.begin() + static_cast<long>(sent));
 }
 
 void Connection::flush() {
@@ -272,7 +277,7 @@ void Connection::flush() {
 }
 
 void Connection::write_buffer(std::string& buffer) {
-    if (_handle_closed || buffer.empty() || !_writing.empty()) {
+    if (_handle_closed || buffer.empty() || writing()) {
         return;
     }
     uv_buf_t buf = uv_buf_init(buffer.data(), static_cast<unsigned>(buffer.size()));
@@ -300,15 +305,16 @@ void Connection::write_buffer(std::string& buffer) {
     }
     // The socket is full: hand the rest to libuv and keep appending to a fresh buffer.
     buffer.erase(0, done);
-    _writing.swap(buffer);
+    std::string& pending = rare().writing;
+    pending.swap(buffer);
     // The request lives only while a write is pending: idle connections do not carry one.
     auto* request = new uv_write_t{};
     request->data = this;
-    uv_buf_t rest = uv_buf_init(_writing.data(), static_cast<unsigned>(_writing.size()));
+    uv_buf_t rest = uv_buf_init(pending.data(), static_cast<unsigned>(pending.size()));
     const int rc = uv_write(request, stream, &rest, 1, &Connection::on_write);
     if (rc != 0) {
         delete request;
-        _writing.clear();
+        pending.clear();
         close(uv_strerror(rc));
         finish_close();
     }
@@ -317,10 +323,11 @@ void Connection::write_buffer(std::string& buffer) {
 void Connection::on_write(uv_write_t* req, int status) noexcept {
     auto* self = static_cast<Connection*>(req->data);
     delete req;
-    LoopStats::add(self->_loop.stats().bytes_sent, status == 0 ? self->_writing.size() : 0);
-    self->_writing.clear();
-    if (self->_writing.capacity() > kShrinkAbove) {
-        self->_writing.shrink_to_fit();
+    std::string& written = self->_rare->writing;  // write_buffer() made it
+    LoopStats::add(self->_loop.stats().bytes_sent, status == 0 ? written.size() : 0);
+    written.clear();
+    if (written.capacity() > kShrinkAbove) {
+        written.shrink_to_fit();
     }
     if (status != 0) {
         if (status != UV_ECANCELED) {
@@ -330,7 +337,7 @@ void Connection::on_write(uv_write_t* req, int status) noexcept {
         }
         return;
     }
-    if (!self->_out.empty() || !self->_wire.empty()) {
+    if (!self->_out.empty() || self->has_wire()) {
         self->flush();
     } else if (self->_close_after_write) {
         self->finish_close();
@@ -383,7 +390,7 @@ void Connection::close(std::string_view why) {
     if (_transport) {
         shutdown_transport();
     }
-    if (!_out.empty() || !_wire.empty() || !_writing.empty()) {
+    if (!_out.empty() || has_wire() || writing()) {
         // Let the last packets (CONNACK, DISCONNECT) reach the client before the socket closes.
         _close_after_write = true;
         _loop.mark_dirty(this);
@@ -413,10 +420,10 @@ void Connection::check_timeouts(core::MonoMillis now) {
         }
         return;
     }
-    if (_refuse_at != 0) {
-        if (now >= _refuse_at) {
-            _refuse_at = 0;
-            reject_connect(_refuse_reason, _refuse_why);
+    if (refusing()) {
+        if (now >= _rare->refuse_at) {
+            _rare->refuse_at = 0;
+            reject_connect(_rare->refuse_reason, _rare->refuse_why);
         }
         return;
     }

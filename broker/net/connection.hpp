@@ -57,12 +57,12 @@ class Connection {
 
     // Bytes waiting to be written.
     std::size_t pending_output() const noexcept {
-        return _out.size() + _wire.size() + _writing.size();
+        return _out.size() + (_rare ? _rare->wire.size() + _rare->writing.size() : 0);
     }
     // Bytes waiting because the socket refused some (a write is pending): what a slow reader
     // leaves behind. Output appended in this loop iteration, which the end-of-iteration flush may
     // still hand over entirely, does not count until then.
-    std::size_t output_backlog() const noexcept { return _writing.empty() ? 0 : pending_output(); }
+    std::size_t output_backlog() const noexcept { return writing() ? pending_output() : 0; }
     bool closing() const noexcept { return _closing; }
     bool connected() const noexcept { return _slot != nullptr; }
     const std::string& client_id() const noexcept;
@@ -106,10 +106,34 @@ class Connection {
     // it, parsing first what was read before the pause.
     void resume_reading();
 
-    uint32_t loop_slot = 0;  // index in the loop's connection list
-    bool dirty = false;      // already queued for flush
+    bool dirty = false;  // already queued for flush
 
   private:
+    // What most connections never need, allocated on first use and kept until the connection
+    // ends: an idle connection saves its ~170 bytes.
+    struct Rare {
+        std::string writing;  // bytes owned by the uv_write in progress (the socket was full)
+        std::string wire;     // transport output (records) not yet handed to the socket
+        // Acknowledgements waiting for durable writes, oldest first.
+        std::vector<AckBarrierPtr> pending_acks;
+        std::vector<std::string> topic_aliases;  // client → server aliases [MQTT-3.3.2-12]
+        core::MonoMillis refuse_at = 0;  // when to send a delayed failure CONNACK (0 = none)
+        codec::ReasonCode refuse_reason = codec::ReasonCode::Success;
+        std::string refuse_why;
+    };
+    Rare& rare() {
+        if (!_rare) {
+            _rare = std::make_unique<Rare>();
+        }
+        return *_rare;
+    }
+    // A uv_write is in progress (the socket did not take everything).
+    bool writing() const noexcept { return _rare && !_rare->writing.empty(); }
+    bool has_wire() const noexcept { return _rare && !_rare->wire.empty(); }
+    bool acks_waiting() const noexcept { return _rare && !_rare->pending_acks.empty(); }
+    // A failure CONNACK is waiting for its delay (refuse_later).
+    bool refusing() const noexcept { return _rare && _rare->refuse_at != 0; }
+
     Connection(WorkerLoop& loop, std::string peer);
     ~Connection();
 
@@ -136,13 +160,16 @@ class Connection {
     // False when the connection was refused.
     bool apply_transport_identity(codec::Connect& connect);
     void parse_frames(const char* data, std::size_t size, std::size_t& consumed);
-    // Returns false when the connection must stop processing (closing or migrated).
-    bool handle_frame(const codec::FrameHeader& header, std::span<const uint8_t> frame);
+    // Returns false when the connection must stop processing (closing or migrated). `after`: the
+    // bytes read after the frame (a CONNECT moving to another loop takes them along).
+    bool handle_frame(const codec::FrameHeader& header, std::span<const uint8_t> frame,
+                      std::span<const uint8_t> after);
     void finish_close();
     bool protocol_error(codec::ReasonCode reason, std::string_view why);
 
     // --- packet handlers (handle_*.cpp) ---
-    bool handle_connect(codec::Connect& connect, std::span<const uint8_t> raw_frame);
+    bool handle_connect(codec::Connect& connect, std::span<const uint8_t> raw_frame,
+                        std::span<const uint8_t> after);
     bool handle_publish(codec::Publish& publish);
     bool handle_ack(const codec::Ack& ack);
     bool handle_subscribe(codec::Subscribe& subscribe);
@@ -152,7 +179,8 @@ class Connection {
 
     // handle_connect.cpp helpers
     bool reject_connect(codec::ReasonCode reason, std::string_view why);
-    bool migrate_to(uint32_t loop, std::span<const uint8_t> raw_frame);
+    bool migrate_to(uint32_t loop, std::span<const uint8_t> raw_frame,
+                    std::span<const uint8_t> after);
     bool validate_will(const codec::Connect& connect);
     // Checks the credentials against the password file and the will topic against the ACL.
     // False when the connection is refused: the CONNACK is sent about a second later (see
@@ -184,17 +212,7 @@ class Connection {
     // While the broker sheds load, only a CONNECT resuming a stored session is accepted.
     bool memory_allows(const codec::Connect& connect);
 
-    WorkerLoop& _loop;
-    uint64_t _id;
-    uv_tcp_t _handle{};
-    std::string _peer;
-    std::string _pending;  // a partial packet carried over between reads
-    std::string _out;      // encoded packets not yet handed to the socket
-    std::string _writing;  // bytes owned by the uv_write in progress
-    // Null for plain TCP (bytes go straight between the socket and the codec); else TLS.
-    std::unique_ptr<Transport> _transport;
-    std::string _wire;  // transport output (records) not yet handed to the socket
-    SessionSlot* _slot = nullptr;
+    // Laid out without padding, the small fields first (after the public `dirty`).
     codec::ProtocolVersion _version = codec::ProtocolVersion::V311;
     bool _closing = false;
     bool _connect_received = false;
@@ -203,35 +221,38 @@ class Connection {
     bool _will_on_close = true;
     bool _handle_closed = false;
     bool _connack_sent = false;
-    bool _connect_expiry_zero = false;   // for [MQTT-3.14.2-2]
-    bool _user_from_transport = false;   // the user name is the client certificate's CN
-    uint16_t _server_keep_alive = 0;     // announced when we override the client's keep alive
-    std::span<const uint8_t> _unparsed;  // bytes after the frame being handled (for migration)
-    core::MonoMillis _closing_since = 0;
+    bool _connect_expiry_zero = false;  // for [MQTT-3.14.2-2]
+    bool _user_from_transport = false;  // the user name is the client certificate's CN
+    bool _ip_counted = false;           // admitted by the per-address limits (released on close)
+    bool _reads_parked = false;         // reading stopped by backpressure (WorkerLoop::park_reader)
+    // Parsing stopped for a pause (see _paused_epoch) with frames left in _pending: the connection
+    // parks even if the pause already ended (a drain raced it), as only resume_reading() parses
+    // them.
+    bool _parsing_stopped = false;
+    uint16_t _server_keep_alive = 0;  // announced when we override the client's keep alive
     uint32_t _keep_alive_ms = 0;
-    core::MonoMillis _last_activity = 0;
-    core::MonoMillis _accepted_at = 0;
-    core::MonoMillis _refuse_at = 0;  // when to send a delayed failure CONNACK (0 = none)
-    codec::ReasonCode _refuse_reason = codec::ReasonCode::Success;
-    std::string _refuse_why;
-    std::vector<std::string> _topic_aliases;  // client → server aliases [MQTT-3.3.2-12]
-    // Acknowledgements waiting for durable writes, oldest first (a vector: an empty std::deque
-    // would cost ~600 bytes per idle connection).
-    std::vector<AckBarrierPtr> _pending_acks;
-    bool _ip_counted = false;     // admitted by the per-address limits (released on close)
-    uint64_t _tracked_bytes = 0;  // buffer bytes reported to the memory cap
-    std::unique_ptr<PublishQuota> _publish_quota;  // only with a publish rate limit
-    uint32_t _read_epoch = 0;                      // the loop iteration _read_used counts for
-    uint32_t _read_used = 0;                       // bytes read in that iteration
-    bool _reads_parked = false;  // reading stopped by backpressure (WorkerLoop::park_reader)
+    uint32_t _read_epoch = 0;  // the loop iteration _read_used counts for
+    uint32_t _read_used = 0;   // bytes read in that iteration
     // Published to a congested subscriber: parsing stops after that PUBLISH (the rest waits in
     // _pending) and the socket is not read until a subscriber drains [limits.pause_publishers].
     // The drain epoch (Broker::drain_epoch) it was paused in; 0 = not paused. Any later drain
     // ends the pause, whether or not the connection had parked yet.
     uint32_t _paused_epoch = 0;
-    // Parsing stopped for such a pause with frames left in _pending: the connection parks even if
-    // the pause already ended (a drain raced it), as only resume_reading() parses them.
-    bool _parsing_stopped = false;
+    WorkerLoop& _loop;
+    uint64_t _id;
+    SessionSlot* _slot = nullptr;
+    // Null for plain TCP (bytes go straight between the socket and the codec); else TLS.
+    std::unique_ptr<Transport> _transport;
+    std::unique_ptr<Rare> _rare;
+    std::string _peer;
+    std::string _pending;  // a partial packet carried over between reads
+    std::string _out;      // encoded packets not yet handed to the socket
+    core::MonoMillis _last_activity = 0;
+    core::MonoMillis _accepted_at = 0;
+    core::MonoMillis _closing_since = 0;
+    uint64_t _tracked_bytes = 0;                   // buffer bytes reported to the memory cap
+    std::unique_ptr<PublishQuota> _publish_quota;  // only with a publish rate limit
+    uv_tcp_t _handle{};
     bool paused_for_subscriber() const noexcept;
 };
 

@@ -90,7 +90,7 @@ void WorkerLoop::track_queue_memory(SessionSlot& slot) noexcept {
     if (!memory.enabled()) {
         return;
     }
-    const uint64_t bytes = slot.session->queued_bytes();
+    const uint64_t bytes = slot.session.queued_bytes();
     if (bytes != slot.tracked_queue_bytes) {
         memory.add(_index,
                    static_cast<int64_t>(bytes) - static_cast<int64_t>(slot.tracked_queue_bytes));
@@ -146,7 +146,7 @@ bool Connection::refuse_over_limits(const codec::Publish& publish, codec::Packet
     if (!rate_limited && !shed) {
         return false;
     }
-    core::Session& session = *_slot->session;
+    core::Session& session = _slot->session;
     if (publish.qos == 2) {
         if (!session.on_incoming_qos2(publish.packet_id)) {
             // A retransmission of a QoS 2 PUBLISH accepted before: it already has its PUBREC,

@@ -15,8 +15,9 @@ constexpr std::size_t kShrinkAbove = 64 * 1024;
 void Connection::receive_wire(const char* data, std::size_t size) {
     LoopStats::add(_loop.stats().bytes_received, size);
     const bool was_ready = _transport->ready();
-    const Transport::Status status = _transport->receive({data, size}, _wire);
-    if (!_wire.empty()) {
+    std::string& wire = rare().wire;
+    const Transport::Status status = _transport->receive({data, size}, wire);
+    if (!wire.empty()) {
         _loop.mark_dirty(this);  // handshake records, or the alert explaining a failure
     }
     if (status != Transport::Status::Ok) {
@@ -40,14 +41,15 @@ void Connection::pull_transport() {
     // stop reading (a refused CONNECT waits for its delayed CONNACK, a PUBLISH to a slow
     // subscriber paused it): then the rest stays in the transport, as unread bytes stay in the
     // socket on plain TCP.
-    while (!_closing && _transport && _refuse_at == 0) {
+    while (!_closing && _transport && !refusing()) {
         if (paused_for_subscriber() && reads_held()) {
             _parsing_stopped = true;  // resume_reading() pulls the rest
             return;
         }
         std::size_t got = 0;
-        const Transport::Status status = _transport->read({buffer.base, buffer.len}, got, _wire);
-        if (!_wire.empty()) {
+        std::string& wire = rare().wire;
+        const Transport::Status status = _transport->read({buffer.base, buffer.len}, got, wire);
+        if (!wire.empty()) {
             _loop.mark_dirty(this);
         }
         if (got > 0) {
@@ -89,7 +91,7 @@ void Connection::flush_transport() {
         } else if (_transport->ready()) {
             // One SSL_write per loop iteration: every packet queued since the last flush goes
             // out in as few records as possible.
-            const Transport::Status status = _transport->write(_out, _wire);
+            const Transport::Status status = _transport->write(_out, rare().wire);
             _out.clear();
             if (_out.capacity() > kShrinkAbove) {
                 _out.shrink_to_fit();
@@ -99,8 +101,8 @@ void Connection::flush_transport() {
             }
         }
     }
-    write_buffer(_wire);
-    if (_close_after_write && !_handle_closed && _wire.empty() && _writing.empty()) {
+    write_buffer(rare().wire);
+    if (_close_after_write && !_handle_closed && !has_wire() && !writing()) {
         finish_close();
     }
 }
@@ -108,10 +110,10 @@ void Connection::flush_transport() {
 void Connection::shutdown_transport() {
     if (_transport->ready() && !_out.empty()) {
         // The last packets (CONNACK, DISCONNECT) travel before close_notify.
-        _transport->write(_out, _wire);
+        _transport->write(_out, rare().wire);
         _out.clear();
     }
-    _transport->shutdown(_wire);
+    _transport->shutdown(rare().wire);
 }
 
 bool Connection::apply_transport_identity(codec::Connect& connect) {

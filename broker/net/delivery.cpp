@@ -62,7 +62,7 @@ core::InflightMessage::State awaiting(uint8_t qos) {
 
 // Defined here, with the delivery path that runs it for every message, so that it inlines.
 bool WorkerLoop::subscriber_behind(const SessionSlot& slot, uint64_t divisor) const {
-    const core::Session& session = *slot.session;
+    const core::Session& session = slot.session;
     if (session.queued_count() * divisor >= _broker.slow_subscriber_messages()) {
         return true;
     }
@@ -75,7 +75,7 @@ bool WorkerLoop::subscriber_behind(const SessionSlot& slot, uint64_t divisor) co
 }
 
 void WorkerLoop::check_congestion(SessionSlot& slot) {
-    if (!_pause_publishers || slot.session->subscriber.congested.load(std::memory_order_relaxed) ||
+    if (!_pause_publishers || slot.session.subscriber.congested.load(std::memory_order_relaxed) ||
         slot.connection == nullptr || slot.connection->closing() || !subscriber_behind(slot, 1)) {
         return;
     }
@@ -114,7 +114,7 @@ void WorkerLoop::send_when_durable(uint64_t session_uid, uint64_t connection_id,
             slot->connection->id() != connection_id || slot->connection->closing()) {
             return;  // a reconnect resends it from the in-flight window
         }
-        const core::InflightMessage* inflight = slot->session->find_inflight(packet_id);
+        const core::InflightMessage* inflight = slot->session.find_inflight(packet_id);
         if (inflight == nullptr || inflight->state != expected) {
             return;
         }
@@ -142,7 +142,7 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
         }
         return;
     }
-    core::Session& session = *slot->session;
+    core::Session& session = slot->session;
     const core::MonoMillis now = this->now();
     if (outgoing.message->expired(now)) {
         return;  // [MQTT-3.3.2-5]
@@ -296,7 +296,7 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
 }
 
 bool Connection::send_publish(const core::OutgoingMessage& outgoing, uint16_t packet_id, bool dup) {
-    const core::Session& session = *_slot->session;
+    const core::Session& session = _slot->session;
     PublishHeader header;
     header.version = _version;
     header.qos = outgoing.qos;
@@ -323,7 +323,7 @@ void Connection::pump_queue() {
     if (_slot == nullptr) {
         return;
     }
-    core::Session& session = *_slot->session;
+    core::Session& session = _slot->session;
     const QueueMemoryTracker tracker(_loop, *_slot);
     const core::MonoMillis now = _loop.now();
     uint16_t packet_id = 0;

@@ -51,7 +51,8 @@ bool Connection::reject_connect(codec::ReasonCode reason, std::string_view why) 
     return false;
 }
 
-bool Connection::handle_connect(codec::Connect& connect, std::span<const uint8_t> raw_frame) {
+bool Connection::handle_connect(codec::Connect& connect, std::span<const uint8_t> raw_frame,
+                                std::span<const uint8_t> after) {
     _connect_received = true;
     _version = connect.version;
     const core::BrokerSettings& settings = _loop.broker().settings();
@@ -83,7 +84,7 @@ bool Connection::handle_connect(codec::Connect& connect, std::span<const uint8_t
     }
     const uint32_t owner = _loop.broker().owner_loop(connect.client_id);
     if (owner != _loop.index()) {
-        return migrate_to(owner, raw_frame);
+        return migrate_to(owner, raw_frame, after);
     }
     if (!memory_allows(connect)) {
         return reject_connect(codec::ReasonCode::ServerBusy, "server busy (memory limit)");
@@ -134,9 +135,10 @@ bool Connection::authenticate(const codec::Connect& connect) {
 void Connection::refuse_later(codec::ReasonCode reason, std::string why) {
     // Nothing more is read; the loop's tick sends the CONNACK and closes (check_timeouts).
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&_handle));
-    _refuse_at = _loop.now() + kAuthFailureDelayMs;
-    _refuse_reason = reason;
-    _refuse_why = std::move(why);
+    Rare& rare = this->rare();
+    rare.refuse_at = _loop.now() + kAuthFailureDelayMs;
+    rare.refuse_reason = reason;
+    rare.refuse_why = std::move(why);
 }
 
 bool Connection::validate_will(const codec::Connect& connect) {
@@ -160,10 +162,11 @@ bool Connection::validate_will(const codec::Connect& connect) {
     return true;
 }
 
-bool Connection::migrate_to(uint32_t loop, std::span<const uint8_t> raw_frame) {
+bool Connection::migrate_to(uint32_t loop, std::span<const uint8_t> raw_frame,
+                            std::span<const uint8_t> after) {
     // Sessions are pinned to a loop by their client id, so every session change (takeover,
     // delivery) happens on one thread. Move the socket there with everything read after it.
-    if (_transport && !_writing.empty()) {
+    if (_transport && writing()) {
         // TLS records must reach the socket in order; a write still pending on this loop could
         // be overtaken by the target loop's first write. Clients send CONNECT only after reading
         // the whole handshake, so this does not happen with a well-behaved client.
@@ -181,7 +184,7 @@ bool Connection::migrate_to(uint32_t loop, std::span<const uint8_t> raw_frame) {
         return false;
     }
     std::string carried(reinterpret_cast<const char*>(raw_frame.data()), raw_frame.size());
-    carried.append(reinterpret_cast<const char*>(_unparsed.data()), _unparsed.size());
+    carried.append(reinterpret_cast<const char*>(after.data()), after.size());
     _migrating = true;
     _will_on_close = false;
     // The socket's place in the per-address count moves with it.
@@ -190,8 +193,11 @@ bool Connection::migrate_to(uint32_t loop, std::span<const uint8_t> raw_frame) {
     // has not written yet (TLS 1.3 session tickets): the target loop writes them first. Boxed
     // because tasks must be copyable.
     auto transport = std::make_shared<std::unique_ptr<Transport>>(std::move(_transport));
-    std::string wire = std::move(_wire);
-    _wire.clear();
+    std::string wire;
+    if (_rare) {
+        wire = std::move(_rare->wire);
+        _rare->wire.clear();
+    }
     close("moved to worker " + std::to_string(loop));
     _loop.broker().loop(loop).post([copy, carried = std::move(carried), peer = _peer,
                                     accepted = _accepted_at, ip_counted, transport,
@@ -210,7 +216,7 @@ bool Connection::migrate_to(uint32_t loop, std::span<const uint8_t> raw_frame) {
 
 void Connection::take_over(SessionSlot& slot, bool clean_start) {
     Connection* old = slot.connection;
-    core::Session& session = *slot.session;
+    core::Session& session = slot.session;
     spdlog::info("client {}: session taken over by {} (was {})", session.client_id(), _peer,
                  old->_peer);
     if (session.will) {
@@ -248,7 +254,7 @@ void Connection::attach_session(codec::Connect& connect, const std::string& assi
     _slot = slot;
     slot->connection = this;
     slot->expires_at = 0;
-    core::Session& session = *slot->session;
+    core::Session& session = slot->session;
     session.subscriber.online.store(true, std::memory_order_relaxed);
     configure_session(session, connect);
     Persistence& persistence = _loop.persistence();
@@ -316,7 +322,9 @@ void Connection::configure_session(core::Session& session, codec::Connect& conne
         _server_keep_alive = keep_alive;  // announced as Server Keep Alive [MQTT-3.2.2-21]
     }
     _keep_alive_ms = keep_alive * 1500u;
-    _topic_aliases.clear();
+    if (_rare) {
+        _rare->topic_aliases.clear();
+    }
 }
 
 void Connection::send_connack(bool session_present, const codec::Connect& connect,
@@ -356,8 +364,8 @@ void Connection::send_connack(bool session_present, const codec::Connect& connec
             props.server_keep_alive = _server_keep_alive;
         }
         const uint32_t asked = connect.properties.session_expiry_interval.value_or(0);
-        if (_slot->session->expiry_interval_s != asked) {
-            props.session_expiry_interval = _slot->session->expiry_interval_s;
+        if (_slot->session.expiry_interval_s != asked) {
+            props.session_expiry_interval = _slot->session.expiry_interval_s;
         }
     }
     send_packet(connack);
@@ -365,7 +373,7 @@ void Connection::send_connack(bool session_present, const codec::Connect& connec
 }
 
 void Connection::resend_inflight() {
-    core::Session& session = *_slot->session;
+    core::Session& session = _slot->session;
     for (const auto& [packet_id, inflight] : session.inflight_in_order()) {
         if (inflight->state == core::InflightMessage::State::AwaitingPubcomp) {
             codec::Ack pubrel;
@@ -384,7 +392,7 @@ void Connection::detach_session(bool publish_will) {
         return;
     }
     SessionSlot& slot = *_slot;
-    core::Session& session = *slot.session;
+    core::Session& session = slot.session;
     const core::MonoMillis now = _loop.now();
     release_session();
     if (session.will) {
@@ -417,8 +425,8 @@ void Connection::release_session() {
         return;
     }
     _slot->connection = nullptr;
-    _slot->session->subscriber.online.store(false, std::memory_order_relaxed);
-    _slot->session->offline_since = _loop.now();
+    _slot->session.subscriber.online.store(false, std::memory_order_relaxed);
+    _slot->session.offline_since = _loop.now();
     _slot = nullptr;
     LoopStats::sub(_loop.stats().clients, 1);
     _loop.broker().release_client();

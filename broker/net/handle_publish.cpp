@@ -13,7 +13,7 @@ namespace tern::net {
 bool Connection::problem_information_allowed() const noexcept {
     // Request Problem Information 0 forbids reason strings outside PUBLISH, CONNACK and
     // DISCONNECT [MQTT-3.1.2-29].
-    return _slot != nullptr && _slot->session->request_problem_information;
+    return _slot != nullptr && _slot->session.request_problem_information;
 }
 
 void Connection::ack_publish(codec::PacketType type, uint16_t packet_id, codec::ReasonCode reason) {
@@ -50,22 +50,23 @@ bool Connection::resolve_topic_alias(codec::Publish& publish) {
     }
     if (!publish.topic.empty()) {
         // A topic with an alias sets (or replaces) the mapping [MQTT-3.3.2-12].
-        if (_topic_aliases.size() < maximum) {
-            _topic_aliases.resize(maximum);
+        std::vector<std::string>& aliases = rare().topic_aliases;
+        if (aliases.size() < maximum) {
+            aliases.resize(maximum);
         }
-        _topic_aliases[alias - 1] = publish.topic;
+        aliases[alias - 1] = publish.topic;
         return true;
     }
-    if (alias > _topic_aliases.size() || _topic_aliases[alias - 1].empty()) {
+    if (!_rare || alias > _rare->topic_aliases.size() || _rare->topic_aliases[alias - 1].empty()) {
         return protocol_error(codec::ReasonCode::ProtocolError, "unknown topic alias");
     }
-    publish.topic = _topic_aliases[alias - 1];
+    publish.topic = _rare->topic_aliases[alias - 1];
     return true;
 }
 
 bool Connection::handle_publish(codec::Publish& publish) {
     const core::BrokerSettings& settings = _loop.broker().settings();
-    core::Session& session = *_slot->session;
+    core::Session& session = _slot->session;
     LoopStats::add(_loop.stats().messages_received, 1);
     if (publish.qos < 3) {
         LoopStats::add(_loop.stats().messages_received_by_qos[publish.qos], 1);

@@ -19,7 +19,7 @@ uint64_t stored_seq(const core::Session& session, uint16_t packet_id) {
 }  // namespace
 
 bool Connection::handle_ack(const codec::Ack& ack) {
-    core::Session& session = *_slot->session;
+    core::Session& session = _slot->session;
     Persistence& persistence = _loop.persistence();
     switch (ack.type) {
         case codec::PacketType::Puback:
@@ -98,7 +98,7 @@ bool Connection::handle_ack(const codec::Ack& ack) {
 }
 
 bool Connection::handle_disconnect(const codec::Disconnect& disconnect) {
-    core::Session& session = *_slot->session;
+    core::Session& session = _slot->session;
     if (_version == codec::ProtocolVersion::V5) {
         if (const auto& expiry = disconnect.properties.session_expiry_interval) {
             // Expiry 0 at CONNECT cannot become non-zero at DISCONNECT [MQTT-3.14.2-2].

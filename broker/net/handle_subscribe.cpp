@@ -20,7 +20,7 @@ bool has_wildcard(std::string_view filter) {
 
 bool Connection::handle_subscribe(codec::Subscribe& subscribe) {
     const core::BrokerSettings& settings = _loop.broker().settings();
-    core::Session& session = *_slot->session;
+    core::Session& session = _slot->session;
     const bool v5 = _version == codec::ProtocolVersion::V5;
     uint32_t subscription_id = 0;
     if (!subscribe.properties.subscription_identifiers.empty()) {
@@ -95,7 +95,7 @@ bool Connection::handle_subscribe(codec::Subscribe& subscribe) {
         _loop.persistence().put_session(session, _loop.now(), true, barrier);
         _slot->stored = _slot->stored || barrier != nullptr;
     }
-    if (barrier || !_pending_acks.empty()) {
+    if (barrier || acks_waiting()) {
         if (!barrier) {
             barrier = std::make_shared<AckBarrier>(_loop, _id, std::move(suback));
         }
@@ -118,7 +118,7 @@ void Connection::send_retained(const std::string& filter,
                                const core::SubscriptionOptions& options) {
     std::vector<core::MessagePtr> retained;
     _loop.broker().retained().match(filter, core::mono_now_ms(), retained);
-    const uint64_t uid = _slot->session->uid();
+    const uint64_t uid = _slot->session.uid();
     for (core::MessagePtr& message : retained) {
         core::OutgoingMessage outgoing;
         outgoing.qos = std::min(message->qos, options.qos);
@@ -133,7 +133,7 @@ void Connection::send_retained(const std::string& filter,
 }
 
 bool Connection::handle_unsubscribe(const codec::Unsubscribe& unsubscribe) {
-    core::Session& session = *_slot->session;
+    core::Session& session = _slot->session;
     codec::Unsuback unsuback;
     unsuback.packet_id = unsubscribe.packet_id;  // [MQTT-3.10.4-4]
     for (const std::string& filter : unsubscribe.filters) {

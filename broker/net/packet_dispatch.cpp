@@ -7,7 +7,8 @@
 
 namespace tern::net {
 
-bool Connection::handle_frame(const codec::FrameHeader& header, std::span<const uint8_t> frame) {
+bool Connection::handle_frame(const codec::FrameHeader& header, std::span<const uint8_t> frame,
+                              std::span<const uint8_t> after) {
     const auto body = frame.subspan(header.header_size);
     const codec::PacketType type = header.type();
     if (!_connect_received && type != codec::PacketType::Connect) {
@@ -38,7 +39,7 @@ bool Connection::handle_frame(const codec::FrameHeader& header, std::span<const 
     }
     switch (type) {
         case codec::PacketType::Connect:
-            return handle_connect(std::get<codec::Connect>(packet), frame);
+            return handle_connect(std::get<codec::Connect>(packet), frame, after);
         case codec::PacketType::Publish:
             return handle_publish(std::get<codec::Publish>(packet));
         case codec::PacketType::Puback:

@@ -27,26 +27,37 @@ uint64_t Presence::unix_now_ms() noexcept {
                                      .count());
 }
 
+PresenceRecord Presence::to_record(const std::string& client_id, const Entry& entry) {
+    PresenceRecord record;
+    record.client_id = client_id;
+    record.online = entry.online;
+    record.connected_at_ms = entry.connected_at_ms;
+    record.last_seen_ms = entry.last_seen_ms;
+    record.peer = entry.peer;
+    record.protocol_version = entry.protocol_version;
+    return record;
+}
+
 void Presence::connected(std::string_view client_id, std::string_view peer,
                          uint8_t protocol_version, bool takeover) {
+    if (!enabled()) {
+        return;
+    }
     PresenceEvent event;
     {
         std::lock_guard lock(_mutex);
         auto [it, inserted] = _clients.try_emplace(std::string(client_id));
-        PresenceRecord& record = it->second;
-        if (inserted) {
-            record.client_id = std::string(client_id);
-        }
-        if (!record.online) {
+        Entry& entry = it->second;
+        if (!entry.online) {
             ++_online;
         }
         const uint64_t now = unix_now_ms();
-        record.online = true;
-        record.connected_at_ms = now;
-        record.last_seen_ms = now;
-        record.peer = std::string(peer);
-        record.protocol_version = protocol_version;
-        event.record = record;
+        entry.online = true;
+        entry.connected_at_ms = now;
+        entry.last_seen_ms = now;
+        entry.peer = std::string(peer);
+        entry.protocol_version = protocol_version;
+        event.record = to_record(it->first, entry);
         if (inserted && _clients.size() > _max_records) {
             forget_oldest_offline();
         }
@@ -56,6 +67,9 @@ void Presence::connected(std::string_view client_id, std::string_view peer,
 }
 
 void Presence::disconnected(std::string_view client_id, std::string_view reason) {
+    if (!enabled()) {
+        return;
+    }
     PresenceEvent event;
     {
         std::lock_guard lock(_mutex);
@@ -66,7 +80,7 @@ void Presence::disconnected(std::string_view client_id, std::string_view reason)
         --_online;
         it->second.online = false;
         it->second.last_seen_ms = unix_now_ms();
-        event.record = it->second;
+        event.record = to_record(it->first, it->second);
     }
     event.reason = std::string(reason);
     notify(event);
@@ -75,9 +89,9 @@ void Presence::disconnected(std::string_view client_id, std::string_view reason)
 void Presence::forget_oldest_offline() {
     // Amortized: drop a tenth of the limit at once, so the scan runs rarely.
     std::vector<std::pair<uint64_t, const std::string*>> offline;
-    for (const auto& [id, record] : _clients) {
-        if (!record.online) {
-            offline.emplace_back(record.last_seen_ms, &id);
+    for (const auto& [id, entry] : _clients) {
+        if (!entry.online) {
+            offline.emplace_back(entry.last_seen_ms, &id);
         }
     }
     const std::size_t target = _max_records - _max_records / 10;
@@ -103,9 +117,9 @@ std::vector<PresenceRecord> Presence::snapshot() const {
     {
         std::lock_guard lock(_mutex);
         records.reserve(_clients.size());
-        for (const auto& [id, record] : _clients) {
-            records.push_back(record);
-            if (record.online) {
+        for (const auto& [id, entry] : _clients) {
+            records.push_back(to_record(id, entry));
+            if (entry.online) {
                 records.back().last_seen_ms = now;
             }
         }
@@ -122,7 +136,7 @@ std::optional<PresenceRecord> Presence::find(std::string_view client_id) const {
     if (it == _clients.end()) {
         return std::nullopt;
     }
-    PresenceRecord record = it->second;
+    PresenceRecord record = to_record(it->first, it->second);
     if (record.online) {
         record.last_seen_ms = unix_now_ms();
     }

@@ -1,5 +1,5 @@
 // Which MQTT clients are online, since when and where from; listeners hear of every change on
-// the loop that registered them.
+// the loop that registered them. Off until enabled: only its readers (the bridge) pay for it.
 #pragma once
 
 #include <atomic>
@@ -36,6 +36,9 @@ struct PresenceEvent {
 };
 
 // Thread-safe, except listen/unlisten which run on the listener's loop.
+// Disabled by default: connected() and disconnected() then record nothing, so a broker whose
+// presence nobody reads (no bridge) holds no record per client id. Enable it before the listeners
+// accept: clients connected while it was disabled are not known until they connect again.
 class Presence {
   public:
     using Listener = std::function<void(const PresenceEvent&)>;
@@ -45,6 +48,11 @@ class Presence {
     ~Presence();
     Presence(const Presence&) = delete;
     Presence& operator=(const Presence&) = delete;
+
+    // Starts recording (main does when the bridge is enabled). Thread-safe; there is no way
+    // back: readers rely on the records once they exist.
+    void enable() noexcept { _enabled.store(true, std::memory_order_relaxed); }
+    bool enabled() const noexcept { return _enabled.load(std::memory_order_relaxed); }
 
     // A client's session got a connection (CONNACK sent). `takeover` when it replaced another.
     void connected(std::string_view client_id, std::string_view peer, uint8_t protocol_version,
@@ -68,12 +76,22 @@ class Presence {
 
   private:
     struct LoopListeners;
+    // A record without its client id, which is the map's key (PresenceRecord carries both).
+    struct Entry {
+        uint64_t connected_at_ms = 0;
+        uint64_t last_seen_ms = 0;
+        std::string peer;
+        uint8_t protocol_version = 0;
+        bool online = false;
+    };
+    static PresenceRecord to_record(const std::string& client_id, const Entry& entry);
     void notify(const PresenceEvent& event);
     void forget_oldest_offline();  // with _mutex held
 
     const std::size_t _max_records;
+    std::atomic<bool> _enabled{false};
     mutable std::mutex _mutex;
-    std::unordered_map<std::string, PresenceRecord> _clients;
+    std::unordered_map<std::string, Entry> _clients;
     std::size_t _online = 0;
 
     std::mutex _listeners_mutex;

@@ -20,7 +20,7 @@ bool Connection::reads_held() const noexcept {
     // (two clients publishing to each other would otherwise wait for each other forever).
     return paused_for_subscriber() &&
            !(_slot != nullptr &&
-             _slot->session->subscriber.congested.load(std::memory_order_relaxed));
+             _slot->session.subscriber.congested.load(std::memory_order_relaxed));
 }
 
 bool Connection::paused_for_subscriber() const noexcept {
@@ -89,12 +89,12 @@ void WorkerLoop::release_held_reads() {
 }
 
 void WorkerLoop::mark_congested(SessionSlot& slot) {
-    core::SubscriberState& state = slot.session->subscriber;
+    core::SubscriberState& state = slot.session.subscriber;
     state.congested.store(true, std::memory_order_relaxed);
-    _congested_sessions.push_back(slot.session->uid());
+    _congested_sessions.push_back(slot.session.uid());
     LoopStats::add(_stats.slow_subscribers, 1);
     spdlog::debug("client {}: behind ({} queued, {} bytes unsent): pausing its publishers",
-                  slot.session->client_id(), slot.session->queued_count(),
+                  slot.session.client_id(), slot.session.queued_count(),
                   slot.connection->output_backlog());
     // If the subscriber itself is paused as a publisher, it must read its acknowledgements now
     // (reads_held() no longer holds it); not from here, in the middle of a delivery.
@@ -117,7 +117,7 @@ void WorkerLoop::check_congested_sessions() {
             subscriber_behind(*slot, 2)) {
             return false;
         }
-        slot->session->subscriber.congested.store(false, std::memory_order_relaxed);
+        slot->session.subscriber.congested.store(false, std::memory_order_relaxed);
         return true;
     });
     if (_congested_sessions.size() != before) {

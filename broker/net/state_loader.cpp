@@ -23,7 +23,7 @@ class StateLoader final : public storage::LoadVisitor {
         WorkerLoop& loop = _broker.loop(_broker.owner_loop(record.client_id));
         SessionSlot& slot = loop.create_session(record.client_id);
         slot.stored = true;
-        core::Session& session = *slot.session;
+        core::Session& session = slot.session;
         session.version = static_cast<codec::ProtocolVersion>(record.protocol_version);
         session.expiry_interval_s = record.expiry_interval_s;
         session.username = std::move(record.username);
@@ -68,7 +68,7 @@ class StateLoader final : public storage::LoadVisitor {
         if (it == _slots.end()) {
             return;
         }
-        core::Session& session = *it->second->session;
+        core::Session& session = it->second->session;
         core::OutgoingMessage outgoing;
         outgoing.qos = entry.qos;
         outgoing.retain = entry.retain;
@@ -102,7 +102,7 @@ class StateLoader final : public storage::LoadVisitor {
     void incoming_qos2(const std::string& client_id, uint16_t packet_id) override {
         auto it = _slots.find(client_id);
         if (it != _slots.end()) {
-            it->second->session->on_incoming_qos2(packet_id);
+            it->second->session.on_incoming_qos2(packet_id);
         }
     }
 

@@ -34,6 +34,7 @@ WorkerLoop::WorkerLoop(Broker& broker, uint32_t index)
 WorkerLoop::~WorkerLoop() {
     join();
     close_unstarted();
+    _by_uid.for_each([](SessionSlot& slot) { delete &slot; });
 }
 
 void WorkerLoop::close_unstarted() {
@@ -132,21 +133,26 @@ core::MonoMillis WorkerLoop::now() noexcept {
     return uv_now(&_loop);
 }
 
-void WorkerLoop::add_connection(Connection* connection) {
-    _connections_by_id.emplace(connection->id(), connection);
-    connection->loop_slot = static_cast<uint32_t>(_connections.size());
-    _connections.push_back(connection);
+uint64_t WorkerLoop::add_connection(Connection* connection) {
+    uint32_t slot = 0;
+    if (_free_connection_slots.empty()) {
+        slot = static_cast<uint32_t>(_connections.size());
+        _connections.push_back(connection);
+    } else {
+        slot = _free_connection_slots.back();
+        _free_connection_slots.pop_back();
+        _connections[slot] = connection;
+    }
     LoopStats::add(_stats.connections, 1);
+    return (uint64_t{++_connection_seq} << 32) | slot;
 }
 
 void WorkerLoop::remove_connection(Connection* connection) {
     connection->release_limits();  // per-address count and memory cap
-    _connections_by_id.erase(connection->id());
-    const uint32_t slot = connection->loop_slot;
+    const uint32_t slot = connection_slot(connection->id());
     if (slot < _connections.size() && _connections[slot] == connection) {
-        _connections[slot] = _connections.back();
-        _connections[slot]->loop_slot = slot;
-        _connections.pop_back();
+        _connections[slot] = nullptr;
+        _free_connection_slots.push_back(slot);
         LoopStats::sub(_stats.connections, 1);
     }
     auto dirty = std::find(_dirty.begin(), _dirty.end(), connection);
@@ -156,8 +162,13 @@ void WorkerLoop::remove_connection(Connection* connection) {
 }
 
 Connection* WorkerLoop::find_connection(uint64_t id) {
-    auto it = _connections_by_id.find(id);
-    return it == _connections_by_id.end() ? nullptr : it->second;
+    const uint32_t slot = connection_slot(id);
+    if (slot >= _connections.size()) {
+        return nullptr;
+    }
+    Connection* connection = _connections[slot];
+    // The place may hold a later connection.
+    return connection != nullptr && connection->id() == id ? connection : nullptr;
 }
 
 void WorkerLoop::acks_ready(uint64_t connection_id) {
@@ -174,28 +185,24 @@ void WorkerLoop::mark_dirty(Connection* connection) {
 }
 
 SessionSlot* WorkerLoop::find_session(std::string_view client_id) {
-    auto it = _by_client_id.find(client_id);
-    return it == _by_client_id.end() ? nullptr : it->second;
+    return _by_client_id.find(client_id);
 }
 
 SessionSlot* WorkerLoop::find_session(uint64_t uid) {
-    auto it = _by_uid.find(uid);
-    return it == _by_uid.end() ? nullptr : it->second.get();
+    return _by_uid.find(uid);
 }
 
 SessionSlot& WorkerLoop::create_session(const std::string& client_id) {
-    auto slot = std::make_unique<SessionSlot>();
-    const uint64_t uid = _broker.next_session_uid();
-    slot->session = std::make_unique<core::Session>(client_id, uid, _index);
-    SessionSlot& ref = *slot;
-    _by_uid.emplace(uid, std::move(slot));
-    _by_client_id[ref.session->client_id()] = &ref;
+    auto slot = std::make_unique<SessionSlot>(client_id, _broker.next_session_uid(), _index);
+    // Callers destroy a session before making another with its client id.
+    _by_uid.insert(slot.get());
+    _by_client_id.insert(slot.get());
     LoopStats::add(_stats.sessions, 1);
-    return ref;
+    return *slot.release();  // owned by the loop until destroy_session()
 }
 
 void WorkerLoop::destroy_session(SessionSlot& slot) {
-    core::Session& session = *slot.session;
+    core::Session& session = slot.session;
     for (const auto& [filter, options] : session.subscriptions) {
         _broker.subscriptions().unsubscribe(session.key(), filter);
     }
@@ -208,7 +215,8 @@ void WorkerLoop::destroy_session(SessionSlot& slot) {
         // Its queue goes with it.
         _broker.memory().add(_index, -static_cast<int64_t>(slot.tracked_queue_bytes));
     }
-    _by_uid.erase(session.uid());  // frees the slot and the session
+    _by_uid.erase(session.uid());
+    delete &slot;
 }
 
 void WorkerLoop::add_sink(uint64_t uid, MessageSink* sink) {
@@ -296,7 +304,7 @@ void WorkerLoop::end_transit(const std::vector<RemoteDelivery>& deliveries) {
         // A session that ended took its counter with it.
         if (SessionSlot* slot = find_session(uid)) {
             const uint32_t before =
-                slot->session->subscriber.in_transit.fetch_sub(count, std::memory_order_relaxed);
+                slot->session.subscriber.in_transit.fetch_sub(count, std::memory_order_relaxed);
             // Publishers paused for the transit count (LocalRouter) may go on, unless the
             // session is behind itself (then they wait for check_congested_sessions()).
             released |= before > limit && before - count <= limit;
@@ -380,18 +388,34 @@ void WorkerLoop::tick() {
     if (!_parked_readers.empty() && ++_ticks_parked % kParkedRetryTicks == 0) {
         release_held_reads();
     }
-    // Copy: check_timeouts() may close connections, which edits _connections.
-    std::vector<Connection*> connections = _connections;
-    for (Connection* connection : connections) {
-        connection->check_timeouts(now);
-        connection->track_memory();  // output written since, partial input packets
+    // By index: check_timeouts() may close connections, but they leave the table only in their
+    // close callback, and a place taken meanwhile holds a connection as good to check.
+    for (std::size_t i = 0; i < _connections.size(); ++i) {
+        if (Connection* connection = _connections[i]) {
+            connection->check_timeouts(now);
+            connection->track_memory();  // output written since, partial input packets
+        }
     }
-    // Wills whose delay has passed, and sessions whose expiry has passed [MQTT-3.1.2-23].
-    std::vector<SessionSlot*> expired;
-    for (auto& [uid, slot] : _by_uid) {
-        core::Session& session = *slot->session;
-        if (slot->connection == nullptr && session.will && session.will->publish_at != 0 &&
-            now >= session.will->publish_at) {
+    // Wills whose delay has passed, and sessions whose expiry has passed [MQTT-3.1.2-23]. Found
+    // first, handled after: the index must not change while it is walked, and a will published
+    // here reaches sessions of this loop.
+    std::vector<uint64_t> due;
+    _by_uid.for_each([&](const SessionSlot& slot) {
+        const auto& will = slot.session.will;
+        if (slot.connection == nullptr &&
+            ((will && will->publish_at != 0 && now >= will->publish_at) ||
+             (slot.expires_at != 0 && now >= slot.expires_at))) {
+            due.push_back(slot.session.uid());
+        }
+    });
+    std::vector<uint64_t> expired;
+    for (const uint64_t uid : due) {
+        SessionSlot* slot = find_session(uid);
+        if (slot == nullptr || slot->connection != nullptr) {
+            continue;
+        }
+        core::Session& session = slot->session;
+        if (session.will && session.will->publish_at != 0 && now >= session.will->publish_at) {
             codec::Will will = std::move(session.will->will);
             session.will.reset();
             _broker.publish_will(*this, std::move(will), session.uid());
@@ -399,12 +423,16 @@ void WorkerLoop::tick() {
                 _persistence.put_session(session, now, false);
             }
         }
-        if (slot->connection == nullptr && slot->expires_at != 0 && now >= slot->expires_at) {
-            expired.push_back(slot.get());
+        if (slot->expires_at != 0 && now >= slot->expires_at) {
+            expired.push_back(uid);
         }
     }
-    for (SessionSlot* slot : expired) {
-        core::Session& session = *slot->session;
+    for (const uint64_t uid : expired) {
+        SessionSlot* slot = find_session(uid);
+        if (slot == nullptr || slot->connection != nullptr) {
+            continue;
+        }
+        core::Session& session = slot->session;
         // A will still waiting for its delay is published when the session ends [MQTT-3.1.3-9].
         if (session.will) {
             codec::Will will = std::move(session.will->will);
@@ -430,9 +458,10 @@ void WorkerLoop::close_everything() {
     for (Task& hook : hooks) {
         hook(*this);
     }
-    std::vector<Connection*> connections = _connections;
-    for (Connection* connection : connections) {
-        connection->disconnect(codec::ReasonCode::ServerShuttingDown, "server shutting down");
+    for (std::size_t i = 0; i < _connections.size(); ++i) {
+        if (Connection* connection = _connections[i]) {
+            connection->disconnect(codec::ReasonCode::ServerShuttingDown, "server shutting down");
+        }
     }
     flush_outbox();
     _persistence.submit();

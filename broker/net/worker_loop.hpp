@@ -17,6 +17,7 @@
 #include "ack_barrier.hpp"
 #include "core/session.hpp"
 #include "persistence.hpp"
+#include "pointer_index.hpp"
 #include "stats.hpp"
 
 namespace tern::net {
@@ -25,9 +26,15 @@ class Broker;
 class Connection;
 class MessageSink;
 
-// A session and the connection currently attached to it (null while offline).
+// A session and the connection currently attached to it (null while offline). One allocation
+// holds both; it does not move while the session lives (the subscription tree points into it).
 struct SessionSlot {
-    std::unique_ptr<core::Session> session;
+    SessionSlot(std::string client_id, uint64_t uid, uint32_t loop)
+        : session(std::move(client_id), uid, loop) {}
+    SessionSlot(const SessionSlot&) = delete;
+    SessionSlot& operator=(const SessionSlot&) = delete;
+
+    core::Session session;
     Connection* connection = nullptr;
     core::MonoMillis expires_at = 0;  // set while offline with a finite expiry; 0 = never
     bool stored = false;              // a record of it was written to storage
@@ -49,20 +56,13 @@ struct RemoteDelivery {
     uint32_t transit_weight = 0;
 };
 
-struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept {
-        return std::hash<std::string_view>{}(text);
-    }
-};
-
 // Threading: every method is for the loop's own thread unless it says "thread-safe".
 class WorkerLoop {
   public:
     using Task = std::function<void(WorkerLoop&)>;
 
     WorkerLoop(Broker& broker, uint32_t index);
-    ~WorkerLoop();
+    ~WorkerLoop();  // frees the sessions
     WorkerLoop(const WorkerLoop&) = delete;
     WorkerLoop& operator=(const WorkerLoop&) = delete;
 
@@ -116,8 +116,10 @@ class WorkerLoop {
     static constexpr uint64_t kStorageBacklogHigh = 64 * 1024;
     static constexpr uint64_t kStorageBacklogLow = 16 * 1024;
 
-    // Connections: registered on creation, removed by their close callback.
-    void add_connection(Connection* connection);
+    // Connections: registered on creation, removed by their close callback. add_connection()
+    // returns the connection's id, which names its place in the connection table (see
+    // find_connection).
+    uint64_t add_connection(Connection* connection);
     void remove_connection(Connection* connection);
     // Queues a connection for the end-of-iteration flush of its output.
     void mark_dirty(Connection* connection);
@@ -170,9 +172,11 @@ class WorkerLoop {
     Persistence& persistence() noexcept { return _persistence; }
     void mark_persistence_dirty() noexcept { _persistence_dirty = true; }
 
-    // A connection by its id (ids are never reused); null when it is gone.
+    // A connection by its id; null when it is gone. An id is the connection's place in the table
+    // (low 32 bits) and a sequence number (high 32 bits): a place is reused, an id not before the
+    // loop has made 2^32 further connections, long after anyone held on to it.
     Connection* find_connection(uint64_t id);
-    uint64_t next_connection_id() noexcept { return ++_last_connection_id; }
+    static uint32_t connection_slot(uint64_t id) noexcept { return static_cast<uint32_t>(id); }
     // Sends the acknowledgements of connection `id` whose writes are now durable.
     void acks_ready(uint64_t connection_id);
 
@@ -217,7 +221,11 @@ class WorkerLoop {
 
     std::vector<char> _read_buffer;
     uint32_t _read_epoch = 0;
-    std::vector<Connection*> _connections;  // unordered; index stored in the connection
+    // Indexed by connection_slot(id); a closed connection leaves a null place, reused first.
+    // No per-connection index besides: an idle connection costs one pointer here.
+    std::vector<Connection*> _connections;
+    std::vector<uint32_t> _free_connection_slots;
+    uint32_t _connection_seq = 0;
     std::vector<Connection*> _dirty;
     std::vector<std::vector<RemoteDelivery>> _outbox;  // per target loop
     std::vector<uint32_t> _outbox_targets;
@@ -245,12 +253,21 @@ class WorkerLoop {
     // limits.pause_publishers and slow_subscriber_bytes, read once per delivery.
     bool _pause_publishers = true;
     uint64_t _slow_subscriber_bytes = 0;
-    uint64_t _last_connection_id = 0;
-    std::unordered_map<uint64_t, Connection*> _connections_by_id;
 
-    // Keys view the session's own client id (stable: sessions live on the heap).
-    std::unordered_map<std::string_view, SessionSlot*, StringHash> _by_client_id;
-    std::unordered_map<uint64_t, std::unique_ptr<SessionSlot>> _by_uid;
+    // The sessions of this loop, each allocated by create_session() and freed by
+    // destroy_session() (or with the loop), found by client id and by uid.
+    struct ByClientId {
+        using Key = std::string_view;
+        static Key key(const SessionSlot& slot) noexcept { return slot.session.client_id(); }
+        static uint64_t hash(Key key) noexcept { return std::hash<std::string_view>{}(key); }
+    };
+    struct ByUid {
+        using Key = uint64_t;
+        static Key key(const SessionSlot& slot) noexcept { return slot.session.uid(); }
+        static uint64_t hash(Key key) noexcept { return key; }
+    };
+    PointerIndex<SessionSlot, ByClientId> _by_client_id;
+    PointerIndex<SessionSlot, ByUid> _by_uid;
     std::unordered_map<uint64_t, MessageSink*> _sinks;
     std::vector<Task> _stop_hooks;
 };
