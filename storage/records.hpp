@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,15 +21,11 @@ struct MessageRecord {
     std::string payload;
     uint8_t qos = 0;
     bool retain = false;
-    // Without Message Expiry Interval (see expires_at); null = none. Immutable once set, so the
-    // broker's message and its queue records share one copy: a record built on the per-message
-    // path copies no properties (the set is ~500 bytes, and most messages have none).
-    std::shared_ptr<const codec::Properties> shared_properties;
+    // Without Message Expiry Interval (see expires_at). Shared with the broker's message: a
+    // record built on the per-message path copies no properties.
+    codec::SharedProperties properties;
     UnixMillis expires_at = 0;  // 0 = never
-
-    const codec::Properties& properties() const noexcept;
-    void set_properties(codec::Properties&& properties);
-    bool operator==(const MessageRecord& other) const;
+    bool operator==(const MessageRecord&) const = default;
 };
 
 struct SubscriptionRecord {

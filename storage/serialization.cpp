@@ -242,14 +242,14 @@ void write_message_body(ValueWriter& writer, const MessageRecord& message) {
     writer.byte(qos_retain_flags(message.qos, message.retain));
     writer.text(message.payload);
     writer.number(message.expires_at);
-    write_properties(writer, message.properties());
+    write_properties(writer, message.properties.get());
 }
 
 void read_message_body(ValueReader& reader, MessageRecord& message) {
     read_qos_retain_flags(reader, message.qos, message.retain);
     message.payload = reader.text();
     message.expires_at = reader.number();
-    message.set_properties(read_properties(reader));
+    message.properties = codec::SharedProperties(read_properties(reader));
 }
 
 void write_subscription(ValueWriter& writer, const SubscriptionRecord& subscription) {

@@ -5,25 +5,6 @@
 
 namespace tern::storage {
 
-const codec::Properties& MessageRecord::properties() const noexcept {
-    static const codec::Properties kNone;
-    return shared_properties ? *shared_properties : kNone;
-}
-
-void MessageRecord::set_properties(codec::Properties&& properties) {
-    if (properties.empty()) {
-        shared_properties.reset();
-    } else {
-        shared_properties = std::make_shared<const codec::Properties>(std::move(properties));
-    }
-}
-
-bool MessageRecord::operator==(const MessageRecord& other) const {
-    return topic == other.topic && payload == other.payload && qos == other.qos &&
-           retain == other.retain && expires_at == other.expires_at &&
-           properties() == other.properties();
-}
-
 UnixMillis unix_now_ms() noexcept {
     auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
     return static_cast<UnixMillis>(

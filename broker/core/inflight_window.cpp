@@ -40,8 +40,9 @@ InflightWindow::Slot& InflightWindow::place(uint16_t packet_id, InflightMessage:
     return slot;
 }
 
-std::pair<uint16_t, InflightMessage*> InflightWindow::add(OutgoingMessage&& message,
-                                                          InflightMessage::State state) {
+std::pair<uint16_t, InflightMessage*> InflightWindow::add(OutgoingMessage&& message) {
+    const auto state = message.qos == 1 ? InflightMessage::State::AwaitingPuback
+                                        : InflightMessage::State::AwaitingPubrec;
     reserve(_count + 1);
     // At most half the slots (or all but one id) are taken, so this finds a free one within
     // one pass over the table.

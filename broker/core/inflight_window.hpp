@@ -35,7 +35,6 @@ struct InflightMessage {
 class InflightWindow {
   public:
     std::size_t size() const noexcept { return _count; }
-    bool empty() const noexcept { return _count == 0; }
 
     // The message in flight with `packet_id`, null when none is.
     InflightMessage* find(uint16_t packet_id) noexcept {
@@ -49,11 +48,10 @@ class InflightWindow {
         return const_cast<InflightWindow*>(this)->find(packet_id);
     }
 
-    // Starts tracking `message` under a fresh non-zero packet id [MQTT-2.2.1-3], which it returns
-    // with the stored entry (valid until the window changes). The caller keeps the window below
-    // 65,535 messages (Receive Maximum's range).
-    std::pair<uint16_t, InflightMessage*> add(OutgoingMessage&& message,
-                                              InflightMessage::State state);
+    // Starts tracking a QoS 1 or 2 `message` (awaiting PUBACK or PUBREC) under a fresh non-zero
+    // packet id [MQTT-2.2.1-3], which it returns with the stored entry (valid until the window
+    // changes). The caller keeps the window below 65,535 messages (Receive Maximum's range).
+    std::pair<uint16_t, InflightMessage*> add(OutgoingMessage&& message);
     // Puts back a message that was in flight under `packet_id` when the broker stopped.
     void restore(uint16_t packet_id, InflightMessage::State state, OutgoingMessage&& message);
     // Ends the exchange of `packet_id` (which must be in flight).

@@ -22,16 +22,12 @@ struct Message {
     bool retain = false;  // the RETAIN flag it was published with
     // PUBLISH properties minus the per-hop ones (topic alias, subscription identifiers); an empty
     // set (every MQTT 3.1.1 message, most MQTT 5 ones) when none were given.
-    const codec::Properties& properties() const noexcept {
-        return _properties ? *_properties : kNoProperties;
+    const codec::Properties& properties() const noexcept { return _properties.get(); }
+    void set_properties(codec::Properties&& properties) {
+        _properties = codec::SharedProperties(std::move(properties));
     }
-    // Keeps `properties`, allocating only when one is set: the set is ~500 bytes, and building,
-    // moving and destroying an empty one for every message costs more than the rest of it.
-    void set_properties(codec::Properties&& properties);
-    // The same set, for records that keep it without copying (null = none).
-    const std::shared_ptr<const codec::Properties>& shared_properties() const noexcept {
-        return _properties;
-    }
+    // The same set, for records that keep it without copying.
+    const codec::SharedProperties& shared_properties() const noexcept { return _properties; }
     // When the message expires (steady clock), 0 = never; from Message Expiry Interval
     // [MQTT-3.3.2-5].
     MonoMillis expires_at = 0;
@@ -56,8 +52,7 @@ struct Message {
     }
 
   private:
-    static const codec::Properties kNoProperties;
-    std::shared_ptr<const codec::Properties> _properties;  // null = none (shared by copies)
+    codec::SharedProperties _properties;
 };
 
 using MessagePtr = std::shared_ptr<const Message>;

@@ -88,9 +88,7 @@ OutgoingMessage* Session::next_sendable(MonoMillis now, uint16_t& packet_id,
             qos0 = std::move(front);
             sendable = &qos0;
         } else {
-            const auto state = front.qos == 1 ? InflightMessage::State::AwaitingPuback
-                                              : InflightMessage::State::AwaitingPubrec;
-            auto [id, entry] = flows().outgoing.add(std::move(front), state);
+            auto [id, entry] = flows().outgoing.add(std::move(front));
             packet_id = id;
             sendable = &entry->outgoing;
         }
@@ -101,9 +99,7 @@ OutgoingMessage* Session::next_sendable(MonoMillis now, uint16_t& packet_id,
 }
 
 uint16_t Session::track_inflight(OutgoingMessage message) {
-    const auto state = message.qos == 1 ? InflightMessage::State::AwaitingPuback
-                                        : InflightMessage::State::AwaitingPubrec;
-    return flows().outgoing.add(std::move(message), state).first;
+    return flows().outgoing.add(std::move(message)).first;
 }
 
 AckOutcome Session::on_puback(uint16_t packet_id) {

@@ -365,15 +365,13 @@ core::MessagePtr Broker::make_message(std::string topic, std::string payload, ui
     } else if (properties.message_expiry_interval) {
         message->expires_at = now + uint64_t{*properties.message_expiry_interval} * 1000;
     }
-    if (properties.empty()) {
-        return message;  // every MQTT 3.1.1 message, most MQTT 5 ones
-    }
     properties.topic_alias.reset();
     properties.subscription_identifiers.clear();
     properties.message_expiry_interval.reset();
-    if (!properties.empty()) {
-        message->encoded_properties = encode_message_properties(properties);
+    if (properties.empty()) {
+        return message;  // every MQTT 3.1.1 message, most MQTT 5 ones
     }
+    message->encoded_properties = encode_message_properties(properties);
     message->set_properties(std::move(properties));
     return message;
 }

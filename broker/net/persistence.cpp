@@ -167,14 +167,14 @@ storage::MessageRecord Persistence::to_record(const core::Message& message, core
     record.retain = message.retain;
     // Shared, not copied: the message's set is immutable and already has no Message Expiry
     // Interval (Broker::make_message).
-    record.shared_properties = message.shared_properties();
+    record.properties = message.shared_properties();
     record.expires_at = to_unix(message.expires_at, now);
     return record;
 }
 
 core::MessagePtr Persistence::from_record(storage::MessageRecord&& record, core::MonoMillis now) {
     const core::MonoMillis expires_at = to_mono(record.expires_at, now);
-    codec::Properties properties = record.properties();
+    codec::Properties properties = record.properties.get();
     return Broker::make_message(std::move(record.topic), std::move(record.payload), record.qos,
                                 record.retain, std::move(properties), 0, now, expires_at);
 }

@@ -95,7 +95,8 @@ std::string message_text(const MessageRecord& message) {
     if (message.expires_at != 0) {
         text += " expires=" + format_time(message.expires_at);
     }
-    return text + " payload=" + preview(message.payload) + properties_text(message.properties());
+    return text + " payload=" + preview(message.payload) +
+           properties_text(message.properties.get());
 }
 
 std::string protocol_text(uint8_t version) {

@@ -220,7 +220,7 @@ json message_to_json(const storage::MessageRecord& message) {
     }
     object["qos"] = message.qos;
     object["retain"] = message.retain;
-    object["properties"] = properties_to_json(message.properties());
+    object["properties"] = properties_to_json(message.properties.get());
     if (message.expires_at != 0) {
         object["expires_at"] = message.expires_at;
     }
@@ -282,7 +282,7 @@ storage::MessageRecord message_from_json(const json& object, storage::UnixMillis
         }
         properties.message_expiry_interval.reset();
     }
-    message.set_properties(std::move(properties));
+    message.properties = codec::SharedProperties(std::move(properties));
     return message;
 }
 

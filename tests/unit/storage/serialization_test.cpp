@@ -52,7 +52,7 @@ MessageRecord rich_message(std::string topic) {
     message.payload = std::string("bin\x00\xFF\x7F payload", 14);
     message.qos = 2;
     message.retain = true;
-    message.set_properties(every_property());
+    message.properties = tern::codec::SharedProperties(every_property());
     message.expires_at = 1'700'000'000'123;
     return message;
 }
@@ -261,7 +261,7 @@ TEST_CASE("Out-of-range fields are rejected") {
 
     tern::codec::Properties user;
     user.user_properties = {{"k", "v"}};
-    message.set_properties(std::move(user));
+    message.properties = tern::codec::SharedProperties(std::move(user));
     value = encode_retained(message);
     // flags, payload length, expires_at, property count, then the property id.
     CHECK(static_cast<uint8_t>(value[5]) == 0x26);

@@ -34,7 +34,7 @@ MessageRecord message(std::string topic, std::string payload, UnixMillis expires
     tern::codec::Properties properties;
     properties.content_type = "text/plain";
     properties.user_properties = {{"k", "v"}};
-    built.set_properties(std::move(properties));
+    built.properties = tern::codec::SharedProperties(std::move(properties));
     built.expires_at = expires_at;
     return built;
 }
