@@ -8,6 +8,7 @@
 
 #include "core/topic.hpp"
 #include "retention.hpp"
+#include "serialization.hpp"
 
 namespace tern::storage {
 
@@ -89,8 +90,8 @@ void MemoryStore::apply(std::vector<CommitQueue::Pending>& group) {
                         contents.queues.erase(change.client_id);
                         contents.incoming_qos2.erase(change.client_id);
                     } else if constexpr (std::is_same_v<T, WriteBatch::PutQueued>) {
-                        contents.queues[change.client_id][change.entry.seq] =
-                            std::move(change.entry);
+                        contents.queues[change.client_id][change.seq] =
+                            decode_queued_value(change.seq, change.value);
                     } else if constexpr (std::is_same_v<T, WriteBatch::EraseQueued>) {
                         auto it = contents.queues.find(change.client_id);
                         if (it != contents.queues.end()) {

@@ -391,7 +391,7 @@ struct EntryKeyHash {
 
 std::optional<EntryKey> entry_key(const WriteBatch::Op& op) {
     if (const auto* put = std::get_if<WriteBatch::PutQueued>(&op)) {
-        return EntryKey{true, put->client_id, put->entry.seq};
+        return EntryKey{true, put->client_id, put->seq};
     }
     if (const auto* erase = std::get_if<WriteBatch::EraseQueued>(&op)) {
         return EntryKey{true, erase->client_id, erase->seq};
@@ -492,8 +492,8 @@ void RocksDbStore::commit(std::vector<CommitQueue::Pending>& group) {
                         batch.DeleteRange(family(kQueue), begin, end);
                         batch.DeleteRange(family(kIncomingQos2), begin, end);
                     } else if constexpr (std::is_same_v<T, WriteBatch::PutQueued>) {
-                        batch.Put(family(kQueue), queue_key(change.client_id, change.entry.seq),
-                                  encode_queued(change.entry));
+                        batch.Put(family(kQueue), queue_key(change.client_id, change.seq),
+                                  change.value);
                     } else if constexpr (std::is_same_v<T, WriteBatch::EraseQueued>) {
                         batch.Delete(family(kQueue), queue_key(change.client_id, change.seq));
                     } else if constexpr (std::is_same_v<T, WriteBatch::PutIncomingQos2>) {

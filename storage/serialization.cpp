@@ -237,12 +237,25 @@ void read_qos_retain_flags(ValueReader& reader, uint8_t& qos, bool& retain) {
     retain = (flags & 0x04) != 0;
 }
 
+MessageView view_of(const MessageRecord& message) {
+    return MessageView{message.topic,  message.payload,           message.qos,
+                       message.retain, &message.properties.get(), message.expires_at};
+}
+
 // A message without its topic (the key or a preceding field holds it).
-void write_message_body(ValueWriter& writer, const MessageRecord& message) {
+void write_message_body(ValueWriter& writer, const MessageView& message) {
     writer.byte(qos_retain_flags(message.qos, message.retain));
     writer.text(message.payload);
     writer.number(message.expires_at);
-    write_properties(writer, message.properties.get());
+    if (message.properties == nullptr) {
+        writer.number(0);  // what write_properties writes for an empty set
+    } else {
+        write_properties(writer, *message.properties);
+    }
+}
+
+void write_message_body(ValueWriter& writer, const MessageRecord& message) {
+    write_message_body(writer, view_of(message));
 }
 
 void read_message_body(ValueReader& reader, MessageRecord& message) {
@@ -467,7 +480,17 @@ SessionRecord decode_session(std::string_view key, std::string_view value) {
 }
 
 std::string encode_queued(const QueuedRecord& entry) {
+    return encode_queued(QueuedView{entry.qos, entry.retain, entry.state, entry.packet_id,
+                                    entry.subscription_ids, view_of(entry.message)});
+}
+
+std::string encode_queued(const QueuedView& entry) {
+    // Sized once: the per-message path calls this, and growing the string step by step costs
+    // more than the copy itself.
+    constexpr std::size_t kFixedFields = 32;  // version, flags, state, varints
     std::string out;
+    out.reserve(kFixedFields + entry.message.topic.size() + entry.message.payload.size() +
+                5 * entry.subscription_ids.size());
     ValueWriter writer(out);
     writer.byte(kRecordFormatVersion);
     writer.byte(qos_retain_flags(entry.qos, entry.retain));
@@ -483,10 +506,14 @@ std::string encode_queued(const QueuedRecord& entry) {
 }
 
 QueuedRecord decode_queued(std::string_view key, std::string_view value) {
+    return decode_queued_value(split_queue_key(key).number, value);
+}
+
+QueuedRecord decode_queued_value(uint64_t seq, std::string_view value) {
     ValueReader reader(value, "queue");
     reader.version();
     QueuedRecord entry;
-    entry.seq = split_queue_key(key).number;
+    entry.seq = seq;
     read_qos_retain_flags(reader, entry.qos, entry.retain);
     uint8_t state = reader.byte();
     if (state > static_cast<uint8_t>(QueuedRecord::State::AwaitingPubcomp)) {

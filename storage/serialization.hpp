@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -59,8 +60,32 @@ MessageRecord decode_retained(std::string_view key, std::string_view value);
 std::string encode_session(const SessionRecord& session);
 SessionRecord decode_session(std::string_view key, std::string_view value);
 
+// A message's stored fields, borrowed from wherever they live (a record, or the broker's own
+// message): encoding from a view copies the bytes once, straight into the value.
+struct MessageView {
+    std::string_view topic;
+    std::string_view payload;
+    uint8_t qos = 0;
+    bool retain = false;
+    const codec::Properties* properties = nullptr;  // null = none
+    UnixMillis expires_at = 0;                      // 0 = never
+};
+
+// A queue entry's value fields (the key holds the client id and seq).
+struct QueuedView {
+    uint8_t qos = 0;
+    bool retain = false;
+    QueuedRecord::State state = QueuedRecord::State::Queued;
+    uint16_t packet_id = 0;
+    std::span<const uint32_t> subscription_ids;
+    MessageView message;
+};
+
 std::string encode_queued(const QueuedRecord& entry);
+std::string encode_queued(const QueuedView& entry);
 QueuedRecord decode_queued(std::string_view key, std::string_view value);
+// decode_queued() with the seq already taken from the key.
+QueuedRecord decode_queued_value(uint64_t seq, std::string_view value);
 
 std::string encode_incoming_qos2();
 void check_incoming_qos2(std::string_view value);

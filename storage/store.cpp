@@ -3,6 +3,8 @@
 
 #include <chrono>
 
+#include "serialization.hpp"
+
 namespace tern::storage {
 
 UnixMillis unix_now_ms() noexcept {
@@ -10,6 +12,9 @@ UnixMillis unix_now_ms() noexcept {
     return static_cast<UnixMillis>(
         std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count());
 }
+
+WriteBatch::PutQueued::PutQueued(std::string owner, const QueuedRecord& entry, bool first_write)
+    : PutQueued(std::move(owner), entry.seq, encode_queued(entry), first_write) {}
 
 const std::vector<uint64_t>& StoreStats::latency_bounds_us() {
     static const std::vector<uint64_t> kBounds{50,      100,     250,     500,      1'000,

@@ -54,9 +54,18 @@ class WriteBatch {
     struct EraseSession {
         std::string client_id;
     };
+    // A queue entry, carried encoded (encode_queued): the thread that adds it encodes it, while
+    // the message is in its cache, and the single writer thread only copies bytes.
     struct PutQueued {
+        PutQueued(std::string owner, const QueuedRecord& entry, bool first_write = false);
+        PutQueued(std::string owner, uint64_t entry_seq, std::string encoded, bool first_write)
+            : client_id(std::move(owner)),
+              seq(entry_seq),
+              value(std::move(encoded)),
+              creates(first_write) {}
         std::string client_id;
-        QueuedRecord entry;
+        uint64_t seq = 0;
+        std::string value;
         // The entry's first write (its seq was never stored before). Lets a group commit drop
         // an entry created and erased within it without writing anything.
         bool creates = false;

@@ -79,6 +79,11 @@ class Connection {
 
     // Sends queued messages while the window allows (after an ack, on connect).
     void pump_queue();
+    // The store's side of a PUBLISH just sent (or about to be) from a persistent session's queue.
+    void record_sent(const core::OutgoingMessage& outgoing, uint16_t packet_id);
+    // Writes the packet ids of the QoS 1 messages in flight, which stay stored as queued while
+    // the session is online, so that they are resent under the same ids after a restart.
+    void write_inflight_ids(const core::Session& session);
 
     uint64_t id() const noexcept { return _id; }
     // Sends, in order, the acknowledgements at the front of the queue whose writes are durable.

@@ -49,10 +49,6 @@ void log_drop(core::Session& session, core::MonoMillis now, std::string_view why
                  session.dropped_messages());
 }
 
-State inflight_state(uint8_t qos) {
-    return qos == 1 ? State::AwaitingPuback : State::AwaitingPubrec;
-}
-
 core::InflightMessage::State awaiting(uint8_t qos) {
     return qos == 1 ? core::InflightMessage::State::AwaitingPuback
                     : core::InflightMessage::State::AwaitingPubrec;
@@ -208,9 +204,7 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
         } else if (durable) {
             const core::OutgoingMessage& queued = session.queued_back();
             _persistence.add(
-                storage::WriteBatch::PutQueued{
-                    session.client_id(), Persistence::to_queued(queued, State::Queued, 0, now),
-                    true},
+                Persistence::put_queued(session.client_id(), queued, State::Queued, 0, now, true),
                 barrier);
         }
     };
@@ -272,14 +266,17 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
         outgoing.store_seq = _broker.next_store_seq();
     }
     const uint16_t packet_id = session.track_inflight(outgoing);
+    if (durable && (outgoing.qos == 2 || prewritten_kept == nullptr)) {
+        // In flight now. QoS 2: the entry (new, or the publishing loop's) records the packet id
+        // before the PUBLISH leaves. QoS 1 writes only a new entry, as queued: its packet id is
+        // written when the session goes offline (write_inflight_ids), see pump_queue.
+        const State state = outgoing.qos == 2 ? State::AwaitingPubrec : State::Queued;
+        _persistence.add(Persistence::put_queued(session.client_id(), outgoing, state,
+                                                 state == State::Queued ? 0 : packet_id, now,
+                                                 prewritten_kept == nullptr),
+                         barrier);
+    }
     if (durable) {
-        // In flight now: the entry (new, or the publishing loop's) records the packet id.
-        _persistence.add(
-            storage::WriteBatch::PutQueued{
-                session.client_id(),
-                Persistence::to_queued(outgoing, inflight_state(outgoing.qos), packet_id, now),
-                prewritten_kept == nullptr},
-            barrier);
         if (prewritten_kept != nullptr) {
             *prewritten_kept = true;
         }
@@ -337,17 +334,7 @@ void Connection::pump_queue() {
             deferring = true;
         }
         if (deferring) {
-            if (outgoing->store_seq != 0) {
-                if (outgoing->qos == 0) {
-                    persistence.add(
-                        storage::WriteBatch::EraseQueued{session.client_id(), outgoing->store_seq});
-                } else {
-                    persistence.add(storage::WriteBatch::PutQueued{
-                        session.client_id(),
-                        Persistence::to_queued(*outgoing, inflight_state(outgoing->qos), packet_id,
-                                               now)});
-                }
-            }
+            record_sent(*outgoing, packet_id);
             if (outgoing->qos == 0) {
                 _loop.send_qos0_when_durable(session.uid(), _id, std::move(*outgoing));
             } else {
@@ -372,18 +359,28 @@ void Connection::pump_queue() {
             }
             continue;
         }
-        if (outgoing->store_seq != 0) {
-            if (outgoing->qos == 0) {
-                persistence.add(
-                    storage::WriteBatch::EraseQueued{session.client_id(), outgoing->store_seq});
-            } else {
-                persistence.add(storage::WriteBatch::PutQueued{
-                    session.client_id(),
-                    Persistence::to_queued(*outgoing, inflight_state(outgoing->qos), packet_id,
-                                           now)});
-            }
-        }
+        record_sent(*outgoing, packet_id);
     }
+}
+
+void Connection::record_sent(const core::OutgoingMessage& outgoing, uint16_t packet_id) {
+    if (outgoing.store_seq == 0) {
+        return;
+    }
+    Persistence& persistence = _loop.persistence();
+    const std::string& client_id = _slot->session.client_id();
+    if (outgoing.qos == 0) {
+        persistence.add(storage::WriteBatch::EraseQueued{client_id, outgoing.store_seq});
+    } else if (outgoing.qos == 2) {
+        // QoS 2's packet id is durable before the PUBLISH leaves (send_when_durable): resent
+        // after a crash under another id, it would be delivered twice.
+        persistence.add(Persistence::put_queued(client_id, outgoing, State::AwaitingPubrec,
+                                                packet_id, _loop.now()));
+    }
+    // QoS 1 stays stored as queued while it is in flight, which saves rewriting every message
+    // in full. The packet id is written when the session goes offline (write_inflight_ids), so a
+    // restart resends it as a duplicate under the same id [MQTT-4.4.0-1]; after a crash it is
+    // resent under a new id, which at least once allows.
 }
 
 }  // namespace tern::net

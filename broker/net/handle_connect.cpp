@@ -418,6 +418,23 @@ void Connection::detach_session(bool publish_will) {
     // The stored copy learns when it went offline (its expiry counts from there) and the will
     // that waits for its delay.
     _loop.persistence().put_session(session, now, false);
+    write_inflight_ids(session);
+}
+
+void Connection::write_inflight_ids(const core::Session& session) {
+    Persistence& persistence = _loop.persistence();
+    if (!persistence.enabled() || session.inflight_count() == 0) {
+        return;
+    }
+    const core::MonoMillis now = _loop.now();
+    for (const auto& [packet_id, inflight] : session.inflight_in_order()) {
+        if (inflight->outgoing.qos == 1 && inflight->outgoing.store_seq != 0 &&
+            inflight->state == core::InflightMessage::State::AwaitingPuback) {
+            persistence.add(Persistence::put_queued(session.client_id(), inflight->outgoing,
+                                                    storage::QueuedRecord::State::AwaitingPuback,
+                                                    packet_id, now));
+        }
+    }
 }
 
 void Connection::release_session() {

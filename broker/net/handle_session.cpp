@@ -60,11 +60,9 @@ bool Connection::handle_ack(const codec::Ack& ack) {
                 // The PUBREL waits for that record, or a crash would make us resend a PUBLISH
                 // the client already released.
                 const core::InflightMessage* inflight = session.find_inflight(ack.packet_id);
-                persistence.add(storage::WriteBatch::PutQueued{
-                    session.client_id(),
-                    Persistence::to_queued(inflight->outgoing,
-                                           storage::QueuedRecord::State::AwaitingPubcomp,
-                                           ack.packet_id, _loop.now())});
+                persistence.add(Persistence::put_queued(
+                    session.client_id(), inflight->outgoing,
+                    storage::QueuedRecord::State::AwaitingPubcomp, ack.packet_id, _loop.now()));
                 _loop.send_when_durable(session.uid(), _id, ack.packet_id,
                                         core::InflightMessage::State::AwaitingPubcomp);
                 return true;

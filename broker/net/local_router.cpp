@@ -44,13 +44,10 @@ RouteResult LocalRouter::route(WorkerLoop& origin, const core::MessagePtr& messa
             // crash keeps all of them or none, so a QoS 2 PUBLISH resent after a restart is never
             // delivered twice, nor taken for a duplicate of a message that was lost.
             outgoing.store_seq = _broker.next_store_seq();
-            origin.persistence().add(
-                storage::WriteBatch::PutQueued{
-                    delivery.client_id,
-                    Persistence::to_queued(outgoing, storage::QueuedRecord::State::Queued, 0,
-                                           origin.now()),
-                    true},
-                origin.publishing_barrier());
+            origin.persistence().add(Persistence::put_queued(delivery.client_id, outgoing,
+                                                             storage::QueuedRecord::State::Queued,
+                                                             0, origin.now(), true),
+                                     origin.publishing_barrier());
             origin.deliver_remote(delivery.subscriber.loop, delivery.subscriber.session_uid,
                                   std::move(outgoing), nullptr, std::move(delivery.client_id),
                                   delivery.transit_weight);

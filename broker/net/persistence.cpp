@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "broker.hpp"
+#include "storage/serialization.hpp"
 #include "worker_loop.hpp"
 
 namespace tern::net {
@@ -179,18 +180,27 @@ core::MessagePtr Persistence::from_record(storage::MessageRecord&& record, core:
                                 record.retain, std::move(properties), 0, now, expires_at);
 }
 
-storage::QueuedRecord Persistence::to_queued(const core::OutgoingMessage& outgoing,
-                                             storage::QueuedRecord::State state, uint16_t packet_id,
-                                             core::MonoMillis now) {
-    storage::QueuedRecord record;
-    record.seq = outgoing.store_seq;
-    record.qos = outgoing.qos;
-    record.retain = outgoing.retain;
-    record.subscription_ids = outgoing.subscription_ids;
-    record.state = state;
-    record.packet_id = packet_id;
-    record.message = to_record(*outgoing.message, now);
-    return record;
+storage::WriteBatch::PutQueued Persistence::put_queued(const std::string& client_id,
+                                                       const core::OutgoingMessage& outgoing,
+                                                       storage::QueuedRecord::State state,
+                                                       uint16_t packet_id, core::MonoMillis now,
+                                                       bool creates) {
+    const core::Message& message = *outgoing.message;
+    const codec::Properties& properties = message.properties();
+    storage::QueuedView view;
+    view.qos = outgoing.qos;
+    view.retain = outgoing.retain;
+    view.state = state;
+    view.packet_id = packet_id;
+    view.subscription_ids = outgoing.subscription_ids;
+    view.message = storage::MessageView{message.topic,
+                                        message.payload,
+                                        message.qos,
+                                        message.retain,
+                                        properties.empty() ? nullptr : &properties,
+                                        to_unix(message.expires_at, now)};
+    return storage::WriteBatch::PutQueued{client_id, outgoing.store_seq,
+                                          storage::encode_queued(view), creates};
 }
 
 }  // namespace tern::net

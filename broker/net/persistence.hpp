@@ -41,9 +41,12 @@ class Persistence {
     // Conversions between the broker's messages and stored records.
     static storage::MessageRecord to_record(const core::Message& message, core::MonoMillis now);
     static core::MessagePtr from_record(storage::MessageRecord&& record, core::MonoMillis now);
-    static storage::QueuedRecord to_queued(const core::OutgoingMessage& outgoing,
-                                           storage::QueuedRecord::State state, uint16_t packet_id,
-                                           core::MonoMillis now);
+    // A queue entry's write, encoded here from the message itself (no copy into a record).
+    static storage::WriteBatch::PutQueued put_queued(const std::string& client_id,
+                                                     const core::OutgoingMessage& outgoing,
+                                                     storage::QueuedRecord::State state,
+                                                     uint16_t packet_id, core::MonoMillis now,
+                                                     bool creates = false);
 
   private:
     WorkerLoop& _loop;
