@@ -372,97 +372,12 @@ void RocksDbStore::submit(WriteBatch&& batch, std::function<void()> done) {
     _queue->submit(std::move(batch), std::move(done));
 }
 
-namespace {
-
-// A queue entry or an incoming QoS 2 id: the records written several times per message.
-struct EntryKey {
-    bool queue;  // else an incoming QoS 2 id
-    std::string_view client_id;
-    uint64_t number;  // seq or packet id
-    bool operator==(const EntryKey&) const = default;
-};
-
-struct EntryKeyHash {
-    std::size_t operator()(const EntryKey& key) const noexcept {
-        return std::hash<std::string_view>{}(key.client_id) ^ (key.number * 0x9E3779B97F4A7C15ULL) ^
-               (key.queue ? 1 : 0);
-    }
-};
-
-std::optional<EntryKey> entry_key(const WriteBatch::Op& op) {
-    if (const auto* put = std::get_if<WriteBatch::PutQueued>(&op)) {
-        return EntryKey{true, put->client_id, put->seq};
-    }
-    if (const auto* erase = std::get_if<WriteBatch::EraseQueued>(&op)) {
-        return EntryKey{true, erase->client_id, erase->seq};
-    }
-    if (const auto* put = std::get_if<WriteBatch::PutIncomingQos2>(&op)) {
-        return EntryKey{false, put->client_id, put->packet_id};
-    }
-    if (const auto* erase = std::get_if<WriteBatch::EraseIncomingQos2>(&op)) {
-        return EntryKey{false, erase->client_id, erase->packet_id};
-    }
-    return std::nullopt;
-}
-
-// The group's first operation on a key creates it: the key cannot be in the database yet.
-bool creates(const WriteBatch::Op& op) {
-    if (const auto* put = std::get_if<WriteBatch::PutQueued>(&op)) {
-        return put->creates;
-    }
-    // An incoming QoS 2 id is put only while it is not pending, and erased before it is put
-    // again: a put that comes first in a group finds nothing stored.
-    return std::holds_alternative<WriteBatch::PutIncomingQos2>(op);
-}
-
-bool erases(const WriteBatch::Op& op) {
-    return std::holds_alternative<WriteBatch::EraseQueued>(op) ||
-           std::holds_alternative<WriteBatch::EraseIncomingQos2>(op);
-}
-
-// Which operations of a group can be skipped. While the writer is busy a message is typically
-// queued, put in flight and acknowledged within one group: only the last write of a key counts,
-// and when the group also created the key and ends by erasing it, nothing needs writing at
-// all. The group's result is unchanged (a session's range delete in between removes the key
-// either way, and a kept last operation stays after it).
-std::vector<bool> skippable_ops(const std::vector<CommitQueue::Pending>& group) {
-    struct Seen {
-        std::size_t last;
-        bool created_here;
-    };
-    std::vector<bool> skip;
-    std::vector<const WriteBatch::Op*> ops;
-    std::unordered_map<EntryKey, Seen, EntryKeyHash> seen;
-    for (const CommitQueue::Pending& pending : group) {
-        for (const WriteBatch::Op& op : pending.batch.ops()) {
-            const std::size_t index = skip.size();
-            skip.push_back(false);
-            ops.push_back(&op);
-            if (std::optional<EntryKey> key = entry_key(op)) {
-                auto [it, inserted] = seen.try_emplace(*key, Seen{index, creates(op)});
-                if (!inserted) {
-                    skip[it->second.last] = true;
-                    it->second.last = index;
-                }
-            }
-        }
-    }
-    for (const auto& [key, entry] : seen) {
-        if (entry.created_here && erases(*ops[entry.last])) {
-            skip[entry.last] = true;
-        }
-    }
-    return skip;
-}
-
-}  // namespace
-
 void RocksDbStore::commit(std::vector<CommitQueue::Pending>& group) {
     UnixMillis now = unix_now_ms();
     rocksdb::WriteBatch batch;
     // Retained size changes apply only once the write succeeded: nullopt = erased.
     std::vector<std::pair<std::string, std::optional<uint64_t>>> retained_changes;
-    const std::vector<bool> skip = skippable_ops(group);
+    const std::vector<bool>& skip = _coalescer.plan(group);
     std::size_t index = 0;
     for (CommitQueue::Pending& pending : group) {
         for (const WriteBatch::Op& op : pending.batch.ops()) {
