@@ -130,8 +130,11 @@ struct Auth {
     bool operator==(const Auth&) const = default;
 };
 
-using Packet = std::variant<Connect, Connack, Publish, Ack, Subscribe, Suback, Unsubscribe,
-                            Unsuback, Pingreq, Pingresp, Disconnect, Auth>;
+// Pingreq (empty) comes first: a default-constructed Packet, which the decoder then fills and an
+// acknowledgement barrier holds until it knows its ack, must not build a CONNECT (1.2 KB with its
+// property sets) for every packet on the hot path.
+using Packet = std::variant<Pingreq, Connect, Connack, Publish, Ack, Subscribe, Suback, Unsubscribe,
+                            Unsuback, Pingresp, Disconnect, Auth>;
 
 // The packet type of a decoded packet.
 PacketType packet_type(const Packet& packet) noexcept;
