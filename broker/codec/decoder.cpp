@@ -286,6 +286,25 @@ std::optional<DecodeError> decode_packet(const FrameHeader& header, std::span<co
     return malformed("packet type is reserved");
 }
 
+std::optional<DecodeError> decode_short_ack(const FrameHeader& header,
+                                            std::span<const uint8_t> body, ProtocolVersion version,
+                                            AckHead& out) {
+    if (body.size() != header.remaining_length) {
+        return malformed("packet body does not match the Remaining Length");
+    }
+    if (auto error = validate_first_byte(header.first_byte, version)) {
+        return error;
+    }
+    WireReader reader(body);
+    if (auto error = detail::decode_ack_head(header.type(), reader, version, out)) {
+        return error;
+    }
+    if (!reader.empty()) {
+        return malformed("acknowledgement has bytes after its reason code");  // caller's size check
+    }
+    return std::nullopt;
+}
+
 FrameStatus StreamDecoder::next(Packet& out, DecodeError& error) {
     if (_failed) {
         error = *_failed;

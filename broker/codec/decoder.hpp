@@ -56,6 +56,12 @@ FrameStatus parse_fixed_header(std::span<const uint8_t> data, uint32_t max_packe
 std::optional<DecodeError> decode_packet(const FrameHeader& header, std::span<const uint8_t> body,
                                          ProtocolVersion version, Packet& out);
 
+// decode_packet() for a PUBACK, PUBREC, PUBREL or PUBCOMP whose body has no properties (at most
+// 3 bytes): the same checks, without building an Ack. The caller checks the type and the size.
+std::optional<DecodeError> decode_short_ack(const FrameHeader& header,
+                                            std::span<const uint8_t> body, ProtocolVersion version,
+                                            AckHead& out);
+
 // Checks the first byte of a packet alone: reserved packet types (0, and 15 before MQTT 5) and the
 // fixed header flags [MQTT-2.1.3-1] (PUBLISH: QoS 3 [MQTT-3.3.1-4], DUP at QoS 0
 // [MQTT-3.3.1-2]). decode_packet calls it too; call it as soon as the header is parsed to reject a

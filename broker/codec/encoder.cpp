@@ -144,17 +144,10 @@ struct PropertyBlock {
     }
 };
 
-// A v5 acknowledgement body may stop after the packet id or after the reason code.
-enum class AckForm { IdOnly, IdReason, Full };
-
-AckForm ack_form(uint8_t reason_code, const Properties& properties, bool v5) {
-    if (!v5 || (reason_code == 0 && is_empty(properties))) {
-        // [MQTT-3.4.2-1] [MQTT-3.5.2-1] [MQTT-3.6.2-1] [MQTT-3.7.2-1]: Reason Code 0x00 and no
-        // properties may be omitted, giving a Remaining Length of 2 (the only form before v5).
-        return AckForm::IdOnly;
-    }
-    // Section 3.4.2.2.1: with a Remaining Length below 4 there is no Property Length.
-    return is_empty(properties) ? AckForm::IdReason : AckForm::Full;
+uint8_t ack_first_byte(PacketType type) {
+    // [MQTT-3.6.1-1]: PUBREL's fixed header flags are 0010.
+    return static_cast<uint8_t>((static_cast<uint8_t>(type) << 4) |
+                                (type == PacketType::Pubrel ? 0x02 : 0x00));
 }
 
 // Writes the packets of one protocol version. Each packet computes its Remaining Length first so
@@ -247,23 +240,17 @@ class PacketWriter {
     }
 
     void operator()(const Ack& a) {
-        // [MQTT-3.6.1-1]: PUBREL's fixed header flags are 0010.
-        const uint8_t first = static_cast<uint8_t>((static_cast<uint8_t>(a.type) << 4) |
-                                                   (a.type == PacketType::Pubrel ? 0x02 : 0x00));
-        const AckForm form = ack_form(a.reason_code, a.properties, _v5);
-        if (form == AckForm::Full) {
-            const PropertyBlock props(a.properties);
-            begin(first, 3u + props.size());
-            append_u16(_out, a.packet_id);
-            append_u8(_out, a.reason_code);
-            props.append(_out);
+        if (!_v5 || is_empty(a.properties)) {
+            append_ack(_out, AckHead{a.type, a.packet_id, a.reason_code},
+                       _v5 ? ProtocolVersion::V5 : ProtocolVersion::V311);
             return;
         }
-        begin(first, form == AckForm::IdOnly ? 2u : 3u);
+        // Section 3.4.2.2.1: the Property Length follows the Reason Code.
+        const PropertyBlock props(a.properties);
+        begin(ack_first_byte(a.type), 3u + props.size());
         append_u16(_out, a.packet_id);
-        if (form == AckForm::IdReason) {
-            append_u8(_out, a.reason_code);
-        }
+        append_u8(_out, a.reason_code);
+        props.append(_out);
     }
 
     void operator()(const Subscribe& s) {
@@ -386,6 +373,18 @@ class PacketWriter {
 void encode(const Packet& packet, ProtocolVersion version, std::string& out) {
     PacketWriter writer(version, out);
     std::visit(writer, packet);
+}
+
+void append_ack(std::string& out, const AckHead& ack, ProtocolVersion version) {
+    // [MQTT-3.4.2-1] [MQTT-3.5.2-1] [MQTT-3.6.2-1] [MQTT-3.7.2-1]: Reason Code 0x00 without
+    // properties may be omitted, giving a Remaining Length of 2 (the only form before v5); with
+    // a Remaining Length below 4 there is no Property Length (section 3.4.2.2.1).
+    const bool with_reason = version == ProtocolVersion::V5 && ack.reason_code != 0;
+    const char bytes[5] = {
+        static_cast<char>(ack_first_byte(ack.type)), static_cast<char>(with_reason ? 3 : 2),
+        static_cast<char>(ack.packet_id >> 8), static_cast<char>(ack.packet_id & 0xFF),
+        static_cast<char>(ack.reason_code)};
+    out.append(bytes, with_reason ? 5 : 4);
 }
 
 void append_varint(std::string& out, uint32_t value) {

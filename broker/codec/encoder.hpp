@@ -15,6 +15,10 @@ namespace tern::codec {
 // like the decoder reads it. MQTT 5 acknowledgements use the shortest form the spec allows.
 void encode(const Packet& packet, ProtocolVersion version, std::string& out);
 
+// Appends an acknowledgement without properties (PUBACK, PUBREC, PUBREL, PUBCOMP), exactly as
+// encode() writes the Ack with the same fields: the hot path's acks, without building a Packet.
+void append_ack(std::string& out, const AckHead& ack, ProtocolVersion version);
+
 // Appends a Variable Byte Integer [MQTT-1.5.5]. `value` must be <= kMaxVariableByteInteger.
 void append_varint(std::string& out, uint32_t value);
 

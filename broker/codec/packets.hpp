@@ -56,6 +56,14 @@ struct Publish {
     bool operator==(const Publish&) const = default;
 };
 
+// What the broker acts on in PUBACK, PUBREC, PUBREL and PUBCOMP: the hot path reads and writes
+// acknowledgements without properties through this, never building an Ack and its property set.
+struct AckHead {
+    PacketType type = PacketType::Puback;
+    uint16_t packet_id = 0;
+    uint8_t reason_code = 0;  // MQTT 5; always 0 before
+};
+
 // PUBACK, PUBREC, PUBREL and PUBCOMP share one shape.
 struct Ack {
     PacketType type = PacketType::Puback;

@@ -128,13 +128,13 @@ DecodeResult decode_publish(uint8_t flags, WireReader& reader, ProtocolVersion v
     return std::nullopt;
 }
 
-DecodeResult decode_ack(PacketType type, WireReader& reader, ProtocolVersion version, Packet& out) {
-    Ack& ack = out.emplace<Ack>();
-    ack.type = type;
-    if (!reader.read_u16(ack.packet_id)) {
+DecodeResult decode_ack_head(PacketType type, WireReader& reader, ProtocolVersion version,
+                             AckHead& head) {
+    head.type = type;
+    if (!reader.read_u16(head.packet_id)) {
         return malformed("acknowledgement too short for a Packet Identifier");
     }
-    if (ack.packet_id == 0) {
+    if (head.packet_id == 0) {
         // [MQTT-2.2.1-5] (3.1.1 [MQTT-2.3.1-6]): it repeats the PUBLISH's non-zero identifier.
         return protocol_error("acknowledgement Packet Identifier is 0 [MQTT-2.2.1-5]");
     }
@@ -150,10 +150,22 @@ DecodeResult decode_ack(PacketType type, WireReader& reader, ProtocolVersion ver
     if (reader.empty()) {
         return std::nullopt;
     }
-    reader.read_u8(ack.reason_code);
-    if (!is_ack_code(type, ack.reason_code)) {
+    reader.read_u8(head.reason_code);
+    if (!is_ack_code(type, head.reason_code)) {
         return protocol_error("acknowledgement reason code is not defined [MQTT-3.4.2-1]");
     }
+    return std::nullopt;
+}
+
+DecodeResult decode_ack(PacketType type, WireReader& reader, ProtocolVersion version, Packet& out) {
+    AckHead head;
+    if (auto error = decode_ack_head(type, reader, version, head)) {
+        return error;
+    }
+    Ack& ack = out.emplace<Ack>();
+    ack.type = head.type;
+    ack.packet_id = head.packet_id;
+    ack.reason_code = head.reason_code;
     if (reader.empty()) {
         return std::nullopt;
     }

@@ -175,6 +175,9 @@ DecodeResult decode_connack(WireReader& reader, ProtocolVersion version, Packet&
 DecodeResult decode_publish(uint8_t flags, WireReader& reader, ProtocolVersion version,
                             Packet& out);
 DecodeResult decode_ack(PacketType type, WireReader& reader, ProtocolVersion version, Packet& out);
+// An acknowledgement up to its properties; `reader` is left at the Property Length, if any.
+DecodeResult decode_ack_head(PacketType type, WireReader& reader, ProtocolVersion version,
+                             AckHead& head);
 DecodeResult decode_subscribe(WireReader& reader, ProtocolVersion version, Packet& out);
 DecodeResult decode_suback(WireReader& reader, ProtocolVersion version, Packet& out);
 DecodeResult decode_unsubscribe(WireReader& reader, ProtocolVersion version, Packet& out);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <variant>
 
 #include "codec/packets.hpp"
 
@@ -19,7 +20,10 @@ class WorkerLoop;
 // [MQTT-4.6.0-2, 4.6.0-3].
 class AckBarrier : public std::enable_shared_from_this<AckBarrier> {
   public:
-    AckBarrier(WorkerLoop& loop, uint64_t connection_id, codec::Packet ack)
+    // A plain PUBACK / PUBREC / PUBCOMP (the per-message case) or any other packet.
+    using Acknowledgement = std::variant<codec::AckHead, codec::Packet>;
+
+    AckBarrier(WorkerLoop& loop, uint64_t connection_id, Acknowledgement ack)
         : _loop(loop), _connection_id(connection_id), _ack(std::move(ack)) {}
 
     // Thread-safe.
@@ -36,7 +40,7 @@ class AckBarrier : public std::enable_shared_from_this<AckBarrier> {
     uint64_t connection_id() const noexcept { return _connection_id; }
 
     // Sets the acknowledgement (before the barrier is queued on its connection).
-    void set_ack(codec::Packet ack) { _ack = std::move(ack); }
+    void set_ack(Acknowledgement ack) { _ack = std::move(ack); }
 
     // When set, runs on the owner loop instead of sending an acknowledgement once the barrier is
     // released (chains a second write after the first ones are durable).
@@ -50,12 +54,12 @@ class AckBarrier : public std::enable_shared_from_this<AckBarrier> {
     std::function<void()> after_send;
 
     bool ready() const noexcept { return _pending.load(std::memory_order_acquire) == 0; }
-    const codec::Packet& ack() const noexcept { return _ack; }
+    const Acknowledgement& ack() const noexcept { return _ack; }
 
   private:
     WorkerLoop& _loop;
     uint64_t _connection_id;
-    codec::Packet _ack;
+    Acknowledgement _ack;
     std::atomic<int> _pending{1};
 };
 

@@ -224,17 +224,33 @@ void Connection::send_packet(const codec::Packet& packet) {
     _loop.mark_dirty(this);
 }
 
-AckBarrierPtr Connection::make_barrier(codec::Packet ack) {
+void Connection::send_ack(const codec::AckHead& ack) {
+    if (_handle_closed) {
+        return;
+    }
+    codec::append_ack(_out, ack, _version);
+    _loop.mark_dirty(this);
+}
+
+void Connection::send_acknowledgement(const AckBarrier::Acknowledgement& ack) {
+    if (const auto* head = std::get_if<codec::AckHead>(&ack)) {
+        send_ack(*head);
+    } else {
+        send_packet(std::get<codec::Packet>(ack));
+    }
+}
+
+AckBarrierPtr Connection::make_barrier(AckBarrier::Acknowledgement ack) {
     if (!_loop.persistence().enabled()) {
         return nullptr;
     }
     return std::make_shared<AckBarrier>(_loop, _id, std::move(ack));
 }
 
-void Connection::send_ordered_ack(codec::Packet ack, const AckBarrierPtr& barrier) {
+void Connection::send_ordered_ack(AckBarrier::Acknowledgement ack, const AckBarrierPtr& barrier) {
     if (!barrier) {
         if (!acks_waiting()) {
-            send_packet(ack);
+            send_acknowledgement(ack);
             return;
         }
         // Behind acknowledgements still waiting: queue an already-released one.
@@ -259,7 +275,7 @@ void Connection::send_ready_acks() {
     while (sent < pending.size() && pending[sent]->ready()) {
         AckBarrierPtr done = std::move(pending[sent]);
         ++sent;
-        send_packet(done->ack());
+        send_acknowledgement(done->ack());
         if (done->after_send && _slot != nullptr && !_closing) {
             // May queue further acknowledgements behind the ones still waiting.
             done->after_send();

@@ -49,6 +49,8 @@ class Connection {
 
     // Appends an encoded packet to the output; flushed at the end of the loop iteration.
     void send_packet(const codec::Packet& packet);
+    // An acknowledgement without properties, written straight to the output (the hot path).
+    void send_ack(const codec::AckHead& ack);
     // Appends a PUBLISH to the client. Returns false when it was not sent (too large for the
     // client's Maximum Packet Size [MQTT-3.1.2-25]).
     bool send_publish(const core::OutgoingMessage& outgoing, uint16_t packet_id, bool dup);
@@ -176,7 +178,7 @@ class Connection {
     bool handle_connect(codec::Connect& connect, std::span<const uint8_t> raw_frame,
                         std::span<const uint8_t> after);
     bool handle_publish(codec::Publish& publish);
-    bool handle_ack(const codec::Ack& ack);
+    bool handle_ack(const codec::AckHead& ack);
     bool handle_subscribe(codec::Subscribe& subscribe);
     bool handle_unsubscribe(const codec::Unsubscribe& unsubscribe);
     bool handle_disconnect(const codec::Disconnect& disconnect);
@@ -207,9 +209,10 @@ class Connection {
     void ack_publish(codec::PacketType type, uint16_t packet_id, codec::ReasonCode reason);
     // Sends `ack` after every earlier acknowledgement, once `barrier` (if any) is released by
     // the writes it waits for. Takes over the creator's hold on the barrier.
-    void send_ordered_ack(codec::Packet ack, const AckBarrierPtr& barrier);
+    void send_ordered_ack(AckBarrier::Acknowledgement ack, const AckBarrierPtr& barrier);
+    void send_acknowledgement(const AckBarrier::Acknowledgement& ack);
     // A barrier for an acknowledgement when storage is on (else null).
-    AckBarrierPtr make_barrier(codec::Packet ack);
+    AckBarrierPtr make_barrier(AckBarrier::Acknowledgement ack);
     bool problem_information_allowed() const noexcept;
     // connection_limits.cpp: the publish rate and the memory cap on a PUBLISH. True when it was
     // refused (and answered as its version allows); false when it may go on.

@@ -195,16 +195,17 @@ bool Connection::handle_publish(codec::Publish& publish) {
     }
     if (publish.qos > 0) {
         // MQTT 5 tells the publisher when nobody was subscribed (0x10).
-        codec::Ack ack =
-            make_publish_ack(ack_type, publish.packet_id,
-                             routed.receivers == 0 ? codec::ReasonCode::NoMatchingSubscribers
-                                                   : codec::ReasonCode::Success);
+        const codec::ReasonCode reason = routed.receivers == 0
+                                             ? codec::ReasonCode::NoMatchingSubscribers
+                                             : codec::ReasonCode::Success;
+        // Both codes are below 0x80: no reason string, so no properties.
+        const codec::AckHead ack{
+            ack_type, publish.packet_id,
+            _version == codec::ProtocolVersion::V5 ? static_cast<uint8_t>(reason) : uint8_t{0}};
         if (barrier) {
-            barrier->set_ack(std::move(ack));
-            send_ordered_ack({}, barrier);
-        } else {
-            send_ordered_ack(std::move(ack), nullptr);
+            barrier->set_ack(ack);
         }
+        send_ordered_ack(ack, barrier);
     }
     return true;
 }

@@ -18,7 +18,7 @@ uint64_t stored_seq(const core::Session& session, uint16_t packet_id) {
 
 }  // namespace
 
-bool Connection::handle_ack(const codec::Ack& ack) {
+bool Connection::handle_ack(const codec::AckHead& ack) {
     core::Session& session = _slot->session;
     Persistence& persistence = _loop.persistence();
     switch (ack.type) {
@@ -46,9 +46,7 @@ bool Connection::handle_ack(const codec::Ack& ack) {
                 pump_queue();
                 return true;
             }
-            codec::Ack pubrel;
-            pubrel.type = codec::PacketType::Pubrel;
-            pubrel.packet_id = ack.packet_id;
+            codec::AckHead pubrel{codec::PacketType::Pubrel, ack.packet_id, 0};
             if (outcome == core::AckOutcome::Ignored) {
                 if (ack.reason_code >= 0x80) {
                     return true;  // a failed PUBREC for something we do not know: nothing to do
@@ -67,15 +65,13 @@ bool Connection::handle_ack(const codec::Ack& ack) {
                                         core::InflightMessage::State::AwaitingPubcomp);
                 return true;
             }
-            send_packet(pubrel);
+            send_ack(pubrel);
             return true;
         }
         case codec::PacketType::Pubrel: {
             // PUBCOMP for a known id; 0x92 when unknown (it may have completed already).
             const bool known = session.on_pubrel(ack.packet_id);
-            codec::Ack pubcomp;
-            pubcomp.type = codec::PacketType::Pubcomp;
-            pubcomp.packet_id = ack.packet_id;
+            codec::AckHead pubcomp{codec::PacketType::Pubcomp, ack.packet_id, 0};
             if (!known && _version == codec::ProtocolVersion::V5) {
                 pubcomp.reason_code =
                     static_cast<uint8_t>(codec::ReasonCode::PacketIdentifierNotFound);
@@ -87,7 +83,7 @@ bool Connection::handle_ack(const codec::Ack& ack) {
                     storage::WriteBatch::EraseIncomingQos2{session.client_id(), ack.packet_id},
                     barrier);
             }
-            send_ordered_ack(std::move(pubcomp), barrier);
+            send_ordered_ack(pubcomp, barrier);
             return true;
         }
         default:

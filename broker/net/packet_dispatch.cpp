@@ -20,6 +20,16 @@ bool Connection::handle_frame(const codec::FrameHeader& header, std::span<const 
         // A second CONNECT is a protocol violation [MQTT-3.1.0-2].
         return protocol_error(codec::ReasonCode::ProtocolError, "second CONNECT");
     }
+    const bool ack = type == codec::PacketType::Puback || type == codec::PacketType::Pubrec ||
+                     type == codec::PacketType::Pubrel || type == codec::PacketType::Pubcomp;
+    if (ack && body.size() <= 3) {
+        // The hot path's acknowledgements: no properties, so no Ack or Packet to build.
+        codec::AckHead head;
+        if (auto error = codec::decode_short_ack(header, body, _version, head)) {
+            return protocol_error(error->code, error->reason);
+        }
+        return handle_ack(head);
+    }
     codec::Packet packet;
     if (auto error = codec::decode_packet(header, body, _version, packet)) {
         if (type == codec::PacketType::Connect) {
@@ -45,8 +55,10 @@ bool Connection::handle_frame(const codec::FrameHeader& header, std::span<const 
         case codec::PacketType::Puback:
         case codec::PacketType::Pubrec:
         case codec::PacketType::Pubrel:
-        case codec::PacketType::Pubcomp:
-            return handle_ack(std::get<codec::Ack>(packet));
+        case codec::PacketType::Pubcomp: {
+            const auto& full = std::get<codec::Ack>(packet);
+            return handle_ack(codec::AckHead{full.type, full.packet_id, full.reason_code});
+        }
         case codec::PacketType::Subscribe:
             return handle_subscribe(std::get<codec::Subscribe>(packet));
         case codec::PacketType::Unsubscribe:
