@@ -7,6 +7,7 @@
 
 #include "bridge.hpp"
 #include "loop_context.hpp"
+#include "net/socket_writer.hpp"
 #include "net/tls_context.hpp"
 #include "net/tls_transport.hpp"
 #include "net/worker_loop.hpp"
@@ -394,39 +395,20 @@ void HttpConnection::flush() {
         }
         return;
     }
-    uv_buf_t buf = uv_buf_init(out.data(), static_cast<unsigned>(out.size()));
-    auto* stream = reinterpret_cast<uv_stream_t*>(&_handle);
-    const int written = uv_try_write(stream, &buf, 1);
-    if (written < 0 && written != UV_EAGAIN) {
-        out.clear();
-        abort(uv_strerror(written));
+    const net::WriteOutcome outcome = net::write_or_queue(
+        reinterpret_cast<uv_stream_t*>(&_handle), out, _writing, this, &HttpConnection::on_write);
+    bridge().stats().bytes_sent.fetch_add(outcome.written, std::memory_order_relaxed);
+    if (outcome.error != 0) {
+        abort(uv_strerror(outcome.error));
         return;
     }
-    const std::size_t done = written > 0 ? static_cast<std::size_t>(written) : 0;
-    bridge().stats().bytes_sent.fetch_add(done, std::memory_order_relaxed);
-    if (done == out.size()) {
-        out.clear();
-        if (out.capacity() > kShrinkAbove) {
-            out.shrink_to_fit();
-        }
-        if (_close_after_write) {
-            finish_close();
-        } else if (!_reading && !_closing && !_stream) {
-            resume_reading();
-        }
+    if (outcome.queued) {
         return;
     }
-    // The socket is full: hand the rest to libuv and keep appending to a fresh buffer.
-    out.erase(0, done);
-    _writing.swap(out);
-    auto* request = new uv_write_t{};
-    request->data = this;
-    uv_buf_t rest = uv_buf_init(_writing.data(), static_cast<unsigned>(_writing.size()));
-    const int rc = uv_write(request, stream, &rest, 1, &HttpConnection::on_write);
-    if (rc != 0) {
-        delete request;
-        _writing.clear();
-        abort(uv_strerror(rc));
+    if (_close_after_write) {
+        finish_close();
+    } else if (!_reading && !_closing && !_stream) {
+        resume_reading();
     }
 }
 
@@ -437,10 +419,7 @@ void HttpConnection::on_write(uv_write_t* req, int status) noexcept {
         self->bridge().stats().bytes_sent.fetch_add(self->_writing.size(),
                                                     std::memory_order_relaxed);
     }
-    self->_writing.clear();
-    if (self->_writing.capacity() > kShrinkAbove) {
-        self->_writing.shrink_to_fit();
-    }
+    net::written_out(self->_writing);
     if (status != 0) {
         if (status != UV_ECANCELED) {
             self->_out.clear();

@@ -235,7 +235,7 @@ PublishResult publish_request(Bridge& bridge, net::WorkerLoop& loop, PublishRequ
     // QoS 1/2: acknowledged once the writes the message caused are durable, like a PUBACK.
     net::AckBarrierPtr barrier;
     if (qos > 0 && on_durable) {
-        barrier = std::make_shared<net::AckBarrier>(loop, 0, codec::Packet{});
+        barrier = std::make_shared<net::AckBarrier>(loop, 0, net::Acknowledgement{});
         loop.set_publishing_barrier(barrier);
     }
     PublishResult result;

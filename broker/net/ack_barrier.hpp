@@ -6,7 +6,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <variant>
+#include <type_traits>
+#include <utility>
 
 #include "codec/packets.hpp"
 
@@ -14,14 +15,36 @@ namespace tern::net {
 
 class WorkerLoop;
 
+// What an acknowledgement barrier sends once released: a plain acknowledgement (PUBACK, PUBREC,
+// PUBCOMP without properties: the per-message case, kept inline) or any other packet (SUBACK,
+// UNSUBACK, an acknowledgement with a reason string), kept on the heap.
+class Acknowledgement {
+  public:
+    Acknowledgement() = default;
+    Acknowledgement(codec::AckHead head) : _head(head) {}  // NOLINT(google-explicit-constructor)
+    template <typename Packet>
+    requires(!std::is_same_v<std::decay_t<Packet>, codec::AckHead> &&
+             !std::is_same_v<std::decay_t<Packet>, Acknowledgement> &&
+             std::is_constructible_v<codec::Packet, Packet&&>)
+        Acknowledgement(Packet&& packet)  // NOLINT(google-explicit-constructor)
+        : _packet(std::make_unique<codec::Packet>(std::forward<Packet>(packet))) {}
+
+    // The packet when it is not a plain acknowledgement, else null (then head() is the ack).
+    const codec::Packet* packet() const noexcept { return _packet.get(); }
+    const codec::AckHead& head() const noexcept { return _head; }
+
+  private:
+    codec::AckHead _head;
+    std::unique_ptr<codec::Packet> _packet;
+};
+
 // Created by the connection that owes the acknowledgement, holding one count; every storage
 // batch that carries a write the acknowledgement depends on holds another. When the count drops
 // to zero the owner loop is told, and the connection sends its ready acknowledgements in order
 // [MQTT-4.6.0-2, 4.6.0-3].
 class AckBarrier : public std::enable_shared_from_this<AckBarrier> {
   public:
-    // A plain PUBACK / PUBREC / PUBCOMP (the per-message case) or any other packet.
-    using Acknowledgement = std::variant<codec::AckHead, codec::Packet>;
+    using Acknowledgement = net::Acknowledgement;
 
     AckBarrier(WorkerLoop& loop, uint64_t connection_id, Acknowledgement ack)
         : _loop(loop), _connection_id(connection_id), _ack(std::move(ack)) {}

@@ -6,6 +6,7 @@
 
 #include "broker.hpp"
 #include "codec/encoder.hpp"
+#include "socket_writer.hpp"
 #include "worker_loop.hpp"
 
 namespace tern::net {
@@ -13,7 +14,6 @@ namespace tern::net {
 namespace {
 
 constexpr core::MonoMillis kCloseFlushTimeoutMs = 5000;
-constexpr std::size_t kShrinkAbove = 64 * 1024;
 
 std::string peer_name(const uv_tcp_t* handle) {
     sockaddr_storage address{};
@@ -233,10 +233,10 @@ void Connection::send_ack(const codec::AckHead& ack) {
 }
 
 void Connection::send_acknowledgement(const AckBarrier::Acknowledgement& ack) {
-    if (const auto* head = std::get_if<codec::AckHead>(&ack)) {
-        send_ack(*head);
+    if (const codec::Packet* packet = ack.packet()) {
+        send_packet(*packet);
     } else {
-        send_packet(std::get<codec::Packet>(ack));
+        send_ack(ack.head());
     }
 }
 
@@ -296,42 +296,16 @@ void Connection::write_buffer(std::string& buffer) {
     if (_handle_closed || buffer.empty() || writing()) {
         return;
     }
-    uv_buf_t buf = uv_buf_init(buffer.data(), static_cast<unsigned>(buffer.size()));
-    auto* stream = reinterpret_cast<uv_stream_t*>(&_handle);
-    const int written = uv_try_write(stream, &buf, 1);
-    if (written < 0 && written != UV_EAGAIN) {
-        buffer.clear();
-        close(uv_strerror(written));
-        if (_close_after_write) {
-            finish_close();
-        }
+    const WriteOutcome outcome = write_or_queue(reinterpret_cast<uv_stream_t*>(&_handle), buffer,
+                                                rare().writing, this, &Connection::on_write);
+    LoopStats::add(_loop.stats().bytes_sent, outcome.written);
+    if (outcome.error != 0) {
+        // The socket is broken: nothing more can leave, so the close does not wait for output.
+        close(uv_strerror(outcome.error));
+        finish_close();
         return;
     }
-    const std::size_t done = written > 0 ? static_cast<std::size_t>(written) : 0;
-    LoopStats::add(_loop.stats().bytes_sent, done);
-    if (done == buffer.size()) {
-        buffer.clear();
-        if (buffer.capacity() > kShrinkAbove) {
-            buffer.shrink_to_fit();
-        }
-        if (_close_after_write) {
-            finish_close();
-        }
-        return;
-    }
-    // The socket is full: hand the rest to libuv and keep appending to a fresh buffer.
-    buffer.erase(0, done);
-    std::string& pending = rare().writing;
-    pending.swap(buffer);
-    // The request lives only while a write is pending: idle connections do not carry one.
-    auto* request = new uv_write_t{};
-    request->data = this;
-    uv_buf_t rest = uv_buf_init(pending.data(), static_cast<unsigned>(pending.size()));
-    const int rc = uv_write(request, stream, &rest, 1, &Connection::on_write);
-    if (rc != 0) {
-        delete request;
-        pending.clear();
-        close(uv_strerror(rc));
+    if (!outcome.queued && _close_after_write) {
         finish_close();
     }
 }
@@ -341,10 +315,7 @@ void Connection::on_write(uv_write_t* req, int status) noexcept {
     delete req;
     std::string& written = self->_rare->writing;  // write_buffer() made it
     LoopStats::add(self->_loop.stats().bytes_sent, status == 0 ? written.size() : 0);
-    written.clear();
-    if (written.capacity() > kShrinkAbove) {
-        written.shrink_to_fit();
-    }
+    written_out(written);
     if (status != 0) {
         if (status != UV_ECANCELED) {
             self->_out.clear();

@@ -156,7 +156,7 @@ bool Connection::handle_publish(codec::Publish& publish) {
     // queue entries of persistent subscribers, the QoS 2 packet id) is durable.
     AckBarrierPtr barrier;
     if (publish.qos > 0) {
-        barrier = make_barrier(codec::Packet{});
+        barrier = make_barrier({});  // its PUBACK / PUBREC is set below
     }
     // QoS 2: the packet id must not become durable before the subscribers' queue entries, or a
     // crash in between would make the broker take the publisher's resend for a duplicate and
@@ -168,7 +168,7 @@ bool Connection::handle_publish(codec::Publish& publish) {
     const bool record_qos2 = barrier && publish.qos == 2 && session.persistent();
     AckBarrierPtr routing = barrier;
     if (record_qos2) {
-        routing = std::make_shared<AckBarrier>(_loop, _id, codec::Packet{});
+        routing = std::make_shared<AckBarrier>(_loop, _id, Acknowledgement{});
     }
     _loop.set_publishing_barrier(routing);
     const RouteResult routed = _loop.broker().publish(_loop, message);
