@@ -110,7 +110,13 @@ class ValueReader {
     std::size_t _position = 0;
 };
 
-void write_properties(ValueWriter& writer, const codec::Properties& properties) {
+// `set` null = no property (written as a count of 0, like an empty set).
+void write_properties(ValueWriter& writer, const codec::Properties* set) {
+    if (set == nullptr) {
+        writer.number(0);
+        return;
+    }
+    const codec::Properties& properties = *set;
     uint64_t count = properties.subscription_identifiers.size() + properties.user_properties.size();
     auto count_present = [&](const auto& table) {
         for (const auto& field : table) {
@@ -238,8 +244,12 @@ void read_qos_retain_flags(ValueReader& reader, uint8_t& qos, bool& retain) {
 }
 
 MessageView view_of(const MessageRecord& message) {
-    return MessageView{message.topic,  message.payload,           message.qos,
-                       message.retain, &message.properties.get(), message.expires_at};
+    return MessageView{message.topic,
+                       message.payload,
+                       message.qos,
+                       message.retain,
+                       message.properties.pointer(),
+                       message.expires_at};
 }
 
 // A message without its topic (the key or a preceding field holds it).
@@ -247,11 +257,7 @@ void write_message_body(ValueWriter& writer, const MessageView& message) {
     writer.byte(qos_retain_flags(message.qos, message.retain));
     writer.text(message.payload);
     writer.number(message.expires_at);
-    if (message.properties == nullptr) {
-        writer.number(0);  // what write_properties writes for an empty set
-    } else {
-        write_properties(writer, *message.properties);
-    }
+    write_properties(writer, message.properties);
 }
 
 void write_message_body(ValueWriter& writer, const MessageRecord& message) {
@@ -294,7 +300,7 @@ void write_will(ValueWriter& writer, const WillRecord& will) {
     writer.text(will.will.topic);
     writer.byte(qos_retain_flags(will.will.qos, will.will.retain));
     writer.text(will.will.payload);
-    write_properties(writer, will.will.properties);
+    write_properties(writer, &will.will.properties);
     writer.number(will.delay_s);
     writer.number(will.publish_at);
 }

@@ -245,12 +245,22 @@ std::optional<DecodeError> validate_first_byte(uint8_t first_byte, ProtocolVersi
     return std::nullopt;
 }
 
-std::optional<DecodeError> decode_packet(const FrameHeader& header, std::span<const uint8_t> body,
-                                         ProtocolVersion version, Packet& out) {
+namespace {
+
+// What every packet's decoding checks first: the body is the whole packet, the first byte valid.
+std::optional<DecodeError> check_frame(const FrameHeader& header, std::span<const uint8_t> body,
+                                       ProtocolVersion version) {
     if (body.size() != header.remaining_length) {
         return malformed("packet body does not match the Remaining Length");
     }
-    if (auto error = validate_first_byte(header.first_byte, version)) {
+    return validate_first_byte(header.first_byte, version);
+}
+
+}  // namespace
+
+std::optional<DecodeError> decode_packet(const FrameHeader& header, std::span<const uint8_t> body,
+                                         ProtocolVersion version, Packet& out) {
+    if (auto error = check_frame(header, body, version)) {
         return error;
     }
     WireReader reader(body);
@@ -289,10 +299,7 @@ std::optional<DecodeError> decode_packet(const FrameHeader& header, std::span<co
 std::optional<DecodeError> decode_short_ack(const FrameHeader& header,
                                             std::span<const uint8_t> body, ProtocolVersion version,
                                             AckHead& out) {
-    if (body.size() != header.remaining_length) {
-        return malformed("packet body does not match the Remaining Length");
-    }
-    if (auto error = validate_first_byte(header.first_byte, version)) {
+    if (auto error = check_frame(header, body, version)) {
         return error;
     }
     WireReader reader(body);

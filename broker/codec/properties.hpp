@@ -105,6 +105,8 @@ class SharedProperties {
 
     // The set; an empty one when none was given.
     const Properties& get() const noexcept { return _set ? *_set : none(); }
+    // The set, or null when none was given (never an empty set: the constructor decided that).
+    const Properties* pointer() const noexcept { return _set.get(); }
     bool operator==(const SharedProperties& other) const { return get() == other.get(); }
 
   private:

@@ -44,8 +44,6 @@ class Acknowledgement {
 // [MQTT-4.6.0-2, 4.6.0-3].
 class AckBarrier : public std::enable_shared_from_this<AckBarrier> {
   public:
-    using Acknowledgement = net::Acknowledgement;
-
     AckBarrier(WorkerLoop& loop, uint64_t connection_id, Acknowledgement ack)
         : _loop(loop), _connection_id(connection_id), _ack(std::move(ack)) {}
 

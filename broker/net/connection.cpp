@@ -232,7 +232,7 @@ void Connection::send_ack(const codec::AckHead& ack) {
     _loop.mark_dirty(this);
 }
 
-void Connection::send_acknowledgement(const AckBarrier::Acknowledgement& ack) {
+void Connection::send_acknowledgement(const Acknowledgement& ack) {
     if (const codec::Packet* packet = ack.packet()) {
         send_packet(*packet);
     } else {
@@ -240,14 +240,14 @@ void Connection::send_acknowledgement(const AckBarrier::Acknowledgement& ack) {
     }
 }
 
-AckBarrierPtr Connection::make_barrier(AckBarrier::Acknowledgement ack) {
+AckBarrierPtr Connection::make_barrier(Acknowledgement ack) {
     if (!_loop.persistence().enabled()) {
         return nullptr;
     }
     return std::make_shared<AckBarrier>(_loop, _id, std::move(ack));
 }
 
-void Connection::send_ordered_ack(AckBarrier::Acknowledgement ack, const AckBarrierPtr& barrier) {
+void Connection::send_ordered_ack(Acknowledgement ack, const AckBarrierPtr& barrier) {
     if (!barrier) {
         if (!acks_waiting()) {
             send_acknowledgement(ack);

@@ -209,10 +209,10 @@ class Connection {
     void ack_publish(codec::PacketType type, uint16_t packet_id, codec::ReasonCode reason);
     // Sends `ack` after every earlier acknowledgement, once `barrier` (if any) is released by
     // the writes it waits for. Takes over the creator's hold on the barrier.
-    void send_ordered_ack(AckBarrier::Acknowledgement ack, const AckBarrierPtr& barrier);
-    void send_acknowledgement(const AckBarrier::Acknowledgement& ack);
+    void send_ordered_ack(Acknowledgement ack, const AckBarrierPtr& barrier);
+    void send_acknowledgement(const Acknowledgement& ack);
     // A barrier for an acknowledgement when storage is on (else null).
-    AckBarrierPtr make_barrier(AckBarrier::Acknowledgement ack);
+    AckBarrierPtr make_barrier(Acknowledgement ack);
     bool problem_information_allowed() const noexcept;
     // connection_limits.cpp: the publish rate and the memory cap on a PUBLISH. True when it was
     // refused (and answered as its version allows); false when it may go on.

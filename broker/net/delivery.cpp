@@ -269,12 +269,13 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
     if (durable && (outgoing.qos == 2 || prewritten_kept == nullptr)) {
         // In flight now. QoS 2: the entry (new, or the publishing loop's) records the packet id
         // before the PUBLISH leaves. QoS 1 writes only a new entry, as queued: its packet id is
-        // written when the session goes offline (write_inflight_ids), see pump_queue.
-        const State state = outgoing.qos == 2 ? State::AwaitingPubrec : State::Queued;
-        _persistence.add(Persistence::put_queued(session.client_id(), outgoing, state,
-                                                 state == State::Queued ? 0 : packet_id, now,
-                                                 prewritten_kept == nullptr),
-                         barrier);
+        // written when the session goes offline (see record_sent).
+        const bool qos2 = outgoing.qos == 2;
+        _persistence.add(
+            Persistence::put_queued(session.client_id(), outgoing,
+                                    qos2 ? State::AwaitingPubrec : State::Queued,
+                                    qos2 ? packet_id : 0, now, prewritten_kept == nullptr),
+            barrier);
     }
     if (durable) {
         if (prewritten_kept != nullptr) {

@@ -428,7 +428,8 @@ void Connection::write_inflight_ids(const core::Session& session) {
     }
     const core::MonoMillis now = _loop.now();
     for (const auto& [packet_id, inflight] : session.inflight_in_order()) {
-        if (inflight->outgoing.qos == 1 && inflight->outgoing.store_seq != 0 &&
+        // Awaiting PUBACK: a QoS 1 message (QoS 2's ids are written before they are sent).
+        if (inflight->outgoing.store_seq != 0 &&
             inflight->state == core::InflightMessage::State::AwaitingPuback) {
             persistence.add(Persistence::put_queued(session.client_id(), inflight->outgoing,
                                                     storage::QueuedRecord::State::AwaitingPuback,

@@ -186,7 +186,6 @@ storage::WriteBatch::PutQueued Persistence::put_queued(const std::string& client
                                                        uint16_t packet_id, core::MonoMillis now,
                                                        bool creates) {
     const core::Message& message = *outgoing.message;
-    const codec::Properties& properties = message.properties();
     storage::QueuedView view;
     view.qos = outgoing.qos;
     view.retain = outgoing.retain;
@@ -197,7 +196,7 @@ storage::WriteBatch::PutQueued Persistence::put_queued(const std::string& client
                                         message.payload,
                                         message.qos,
                                         message.retain,
-                                        properties.empty() ? nullptr : &properties,
+                                        message.shared_properties().pointer(),
                                         to_unix(message.expires_at, now)};
     return storage::WriteBatch::PutQueued{client_id, outgoing.store_seq,
                                           storage::encode_queued(view), creates};
