@@ -61,6 +61,12 @@ void MemoryStore::submit(WriteBatch&& batch, std::function<void()> done) {
     _queue.submit(std::move(batch), std::move(done));
 }
 
+void MemoryStore::apply_now(WriteBatch&& batch) {
+    std::vector<CommitQueue::Pending> group(1);
+    group.front().batch = std::move(batch);
+    apply(group);
+}
+
 void MemoryStore::apply(std::vector<CommitQueue::Pending>& group) {
     UnixMillis now = unix_now_ms();
     std::unique_lock lock(_mutex);

@@ -25,6 +25,10 @@ class MemoryStore final : public Store {
     ~MemoryStore() override;
 
     void submit(WriteBatch&& batch, std::function<void()> done) override;
+    // Applies `batch` on the caller's thread before returning. Only for a store no other writer
+    // depends on ordering with: the memory-only history, whose readers must find every entry
+    // whose publisher was already acknowledged (there is no commit to hold the PUBACK for).
+    void apply_now(WriteBatch&& batch);
     LoadSummary load(LoadVisitor& visitor) override;
     std::vector<HistoryRecord> read_history(std::string_view topic, uint64_t after_seq,
                                             std::size_t limit) override;

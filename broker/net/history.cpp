@@ -62,7 +62,7 @@ History::History(const core::StorageConfig& config, storage::Store* store, bool 
         storage::StorageSettings settings;
         settings.durability = storage::Durability::Memory;
         settings.history = _policies;
-        _memory = storage::make_memory_store(settings);
+        _memory = std::make_unique<storage::MemoryStore>(settings);
         _store = _memory.get();
         _epoch = storage::unix_now_ms();
         _first_seq = 1;
@@ -92,12 +92,16 @@ void History::record(WorkerLoop& origin, core::Message& message) {
     entry.message = Persistence::to_record(message, origin.now());
     storage::WriteBatch::AppendHistory append{std::move(entry)};
     if (_memory) {
+        // Applied before the publisher can be acknowledged: read() then finds it (see record).
         storage::WriteBatch batch;
         batch.add(std::move(append));
-        _memory->submit(std::move(batch), [] {});
+        _memory->apply_now(std::move(batch));
     } else {
-        // In the loop's batch: committed with (and ordered like) the rest of its writes.
-        origin.persistence().add(std::move(append));
+        // In the loop's batch: committed with (and ordered like) the rest of its writes. The
+        // publisher's acknowledgement (PUBACK / PUBREC, a bridge publish's "ok") waits for it,
+        // like the retained write: read() sees only committed entries, so a client that saw the
+        // acknowledgement and then resumes from an earlier position must find the message.
+        origin.persistence().add(std::move(append), origin.publishing_barrier());
     }
 }
 

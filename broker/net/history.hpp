@@ -12,6 +12,7 @@
 
 #include "core/message.hpp"
 #include "core/settings.hpp"
+#include "storage/memory_store.hpp"
 #include "storage/store.hpp"
 
 namespace tern::net {
@@ -61,8 +62,10 @@ class History {
 
     // Gives `message` its sequence number and timestamp (every published message, while
     // numbers_messages(), so that live events carry ids) and, when a policy covers its topic,
-    // appends it to the history through `origin`'s write batch. Called by Broker::publish on
-    // `origin`'s thread before routing, while the message is not yet shared.
+    // appends it to the history: through `origin`'s write batch, held by `origin`'s publishing
+    // barrier, or at once in the memory-only history. Either way the publisher is acknowledged
+    // only once read() can return the entry. Called by
+    // Broker::publish on `origin`'s thread before routing, while the message is not yet shared.
     void record(WorkerLoop& origin, core::Message& message);
 
     // The messages on topics matching `filter` published after `after`, oldest first, at most
@@ -72,8 +75,8 @@ class History {
   private:
     bool _enabled = false;
     bool _number_all = false;
-    storage::Store* _store = nullptr;         // the broker's store, or _memory.get()
-    std::unique_ptr<storage::Store> _memory;  // the memory-only history
+    storage::Store* _store = nullptr;               // the broker's store, or _memory.get()
+    std::unique_ptr<storage::MemoryStore> _memory;  // the memory-only history
     uint64_t _epoch = 0;
     uint64_t _first_seq = 1;  // the first seq of this epoch
     std::atomic<uint64_t> _next_seq{1};

@@ -105,16 +105,6 @@ def test_the_dashboard_asks_for_the_same_credentials_as_the_api(make_bridge, tmp
 
 # -- GET /api/history ---------------------------------------------------------------------------
 
-def settled_history(broker, query, count):
-    """The answer to GET /api/history`query` once it lists `count` entries. Without storage the
-    PUBACK does not wait for the history append, which lands at the end of the publishing loop's
-    iteration, so a read on another loop right after the PUBACK may not see it yet."""
-    def ready():
-        response = call(broker, "GET", "/api/history" + query)
-        return response if response.status != 200 or len(response.json()) >= count else None
-    return eventually(ready, message="history of %s never reached %d entries" % (query, count))
-
-
 def test_history_lists_a_topics_messages_oldest_first_with_positions(make_bridge, clients):
     broker = make_bridge(history=HISTORY)
     pub = clients(broker, "hist-pub")
@@ -122,7 +112,7 @@ def test_history_lists_a_topics_messages_oldest_first_with_positions(make_bridge
         pub.publish("h/a", value.encode(), qos=1)
     pub.publish("h/b", b"other topic", qos=1)
     pub.publish("h/a", b"\xff\x00", qos=1)
-    response = settled_history(broker, "?topic=h/a", 4)
+    response = call(broker, "GET", "/api/history?topic=h/a")
     assert response.status == 200, response
     assert response.headers["content-type"] == "application/json"
     entries = response.json()
@@ -137,6 +127,23 @@ def test_history_lists_a_topics_messages_oldest_first_with_positions(make_bridge
     # limit keeps the newest ones.
     newest = call(broker, "GET", "/api/history?topic=h/a&limit=2").json()
     assert newest == entries[2:]
+
+
+@pytest.mark.parametrize("durability", ["memory", "async"])
+def test_an_acknowledged_message_is_already_in_the_history(make_bridge, clients, durability):
+    """The PUBACK covers the history append: a dashboard that resumes right after a device saw
+    its PUBACK finds the message. Each round uses a topic the history has never listed, the case
+    that raced the store's writer before (a few missing in 1,000 rounds)."""
+    broker = make_bridge(history=[{"filter": "h/#", "max_messages": 1000}],
+                         storage={"durability": durability})
+    pub = clients(broker, "hist-acked")
+    missing = []
+    for i in range(1000):
+        topic = "h/acked-%d" % i
+        pub.publish(topic, b"v%d" % i, qos=1)  # returns once the PUBACK is in
+        if not call(broker, "GET", "/api/history?topic=" + topic).json():
+            missing.append(topic)
+    assert missing == [], "acknowledged but not in the history: %s" % missing
 
 
 def test_history_is_bounded_by_the_policy_and_empty_for_a_quiet_topic(make_bridge, clients):
@@ -161,7 +168,7 @@ def test_history_survives_a_restart(make_bridge, clients):
     broker.stop()
     broker.start()
     clients(broker, "hist-after").publish("h/r", b"after", qos=1)
-    entries = settled_history(broker, "?topic=h/r", 2).json()
+    entries = call(broker, "GET", "/api/history?topic=h/r").json()
     assert [e["payload"] for e in entries] == ["before", "after"]
 
 

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/memory_store.hpp"
 #include "store_harness.hpp"
 
 using namespace tern::storage;
@@ -502,4 +503,21 @@ TEST_CASE_TEMPLATE("Writes superseded within a group leave the same result", H, 
     CHECK(std::all_of(kept.begin(), kept.end(), [](uint64_t seq) { return seq % 2 == 0; }));
     CHECK(loaded.incoming.size() == kMessages / 2);
     CHECK(d_payloads == std::vector<std::string>{"new"});
+}
+
+TEST_CASE("MemoryStore::apply_now makes a history entry readable before it returns") {
+    // The memory-only history's contract with the publisher's PUBACK (net/history.cpp): no
+    // writer thread in between, so there is no moment where the entry is acknowledged but
+    // unreadable.
+    StorageSettings settings;
+    settings.durability = Durability::Memory;
+    settings.history = {{"h/#", 10, 0}};
+    MemoryStore store(settings);
+    const UnixMillis now = unix_now_ms();
+    for (uint64_t seq = 1; seq <= 100; ++seq) {
+        const std::string topic = "h/t" + std::to_string(seq);
+        store.apply_now(test::batch_of(Op::AppendHistory{history(topic, seq, now)}));
+        CHECK(seqs(store.read_history(topic, 0, 10)) == Seqs{seq});
+    }
+    CHECK(store.history_topics("h/+").size() == 100);
 }
