@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libuv1-dev libssl-dev libtomlplusplus-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
   librocksdb-dev libpaho-mqttpp-dev libpaho-mqtt-dev doctest-dev libhiredis-dev
-  libhttp-parser-dev
+  libhttp-parser-dev libjemalloc-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(clang libclang-rt-14-dev llvm mosquitto mosquitto-clients

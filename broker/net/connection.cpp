@@ -38,8 +38,8 @@ Connection::Connection(WorkerLoop& loop, std::string peer)
     : _loop(loop), _id(loop.add_connection(this)), _peer(std::move(peer)) {
     uv_tcp_init(loop.uv(), &_handle);
     _handle.data = this;
-    _accepted_at = loop.now();
-    _last_activity = _accepted_at;
+    _phase_since = loop.now();
+    _last_activity = _phase_since;
 }
 
 Connection::~Connection() = default;
@@ -61,7 +61,7 @@ Connection* Connection::adopt(WorkerLoop& loop, uv_os_sock_t fd, std::string pen
                               std::string peer, core::MonoMillis accepted_at,
                               std::unique_ptr<Transport> transport, std::string wire) {
     auto* connection = new Connection(loop, std::move(peer));
-    connection->_accepted_at = accepted_at;
+    connection->_phase_since = accepted_at;
     connection->_transport = std::move(transport);
     if (!wire.empty()) {
         connection->rare().wire = std::move(wire);
@@ -364,7 +364,7 @@ void Connection::close(std::string_view why) {
         return;
     }
     _closing = true;
-    _closing_since = _loop.now();
+    _phase_since = _loop.now();
     spdlog::debug("client {} ({}): closing: {}", client_id(), _peer, why);
     if (_slot != nullptr) {
         // Not reached by the old connection of a takeover: it released its session first.
@@ -402,7 +402,7 @@ void Connection::on_close(uv_handle_t* handle) noexcept {
 
 void Connection::check_timeouts(core::MonoMillis now) {
     if (_closing) {
-        if (_close_after_write && now - _closing_since > kCloseFlushTimeoutMs) {
+        if (_close_after_write && now - _phase_since > kCloseFlushTimeoutMs) {
             finish_close();
         }
         return;
@@ -417,7 +417,7 @@ void Connection::check_timeouts(core::MonoMillis now) {
     if (!_connect_received) {
         // A socket that never sends CONNECT is closed [MQTT-3.1.4-?]: protects against idle
         // sockets holding resources.
-        if (now - _accepted_at > _loop.broker().settings().limits.connect_timeout_ms) {
+        if (now - _phase_since > _loop.broker().settings().limits.connect_timeout_ms) {
             if (_transport && !_transport->ready()) {
                 // The TLS handshake has the CONNECT timeout too (slow handshakes hold memory).
                 transport_ended(Transport::Status::Error,

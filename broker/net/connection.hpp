@@ -256,8 +256,10 @@ class Connection {
     std::string _pending;  // a partial packet carried over between reads
     std::string _out;      // encoded packets not yet handed to the socket
     core::MonoMillis _last_activity = 0;
-    core::MonoMillis _accepted_at = 0;
-    core::MonoMillis _closing_since = 0;
+    // When the current phase began: the accept (the CONNECT timeout counts from it) until the
+    // connection closes, then the close (the final flush's timeout counts from it). One field
+    // for both keeps the Connection within a 448-byte allocation class.
+    core::MonoMillis _phase_since = 0;
     uint64_t _tracked_bytes = 0;                   // buffer bytes reported to the memory cap
     std::unique_ptr<PublishQuota> _publish_quota;  // only with a publish rate limit
     uv_tcp_t _handle{};

@@ -51,7 +51,7 @@ bool Connection::admit() {
     // limit protects. A reset (SO_LINGER 0) frees the socket at once and leaves no TIME_WAIT
     // state behind on the broker's side.
     _closing = true;
-    _closing_since = now;
+    _phase_since = now;
     _will_on_close = false;
     _handle_closed = true;
     if (uv_tcp_close_reset(&_handle, &Connection::on_close) != 0) {

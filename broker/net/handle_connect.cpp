@@ -198,9 +198,10 @@ bool Connection::migrate_to(uint32_t loop, std::span<const uint8_t> raw_frame,
         wire = std::move(_rare->wire);
         _rare->wire.clear();
     }
+    const core::MonoMillis accepted = _phase_since;  // before close() starts the closing phase
     close("moved to worker " + std::to_string(loop));
-    _loop.broker().loop(loop).post([copy, carried = std::move(carried), peer = _peer,
-                                    accepted = _accepted_at, ip_counted, transport,
+    _loop.broker().loop(loop).post([copy, carried = std::move(carried), peer = _peer, accepted,
+                                    ip_counted, transport,
                                     wire = std::move(wire)](WorkerLoop& target) mutable {
         Connection* moved = Connection::adopt(target, copy, std::move(carried), peer, accepted,
                                               std::move(*transport), std::move(wire));
