@@ -39,7 +39,11 @@ function check(condition, message) {
   }
 }
 
-function freePort() {
+// Ports already handed out: the kernel may offer a just-closed port again, and tern would then
+// find its MQTT and HTTP listeners on the same port.
+const givenPorts = new Set();
+
+function probePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
@@ -48,6 +52,16 @@ function freePort() {
       server.close(() => resolve(port));
     });
   });
+}
+
+async function freePort() {
+  for (;;) {
+    const port = await probePort();
+    if (!givenPorts.has(port)) {
+      givenPorts.add(port);
+      return port;
+    }
+  }
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -16,6 +16,7 @@ import pytest
 
 from mqtt_client import Client
 from mqtt_raw import RawClient
+from ports import free_port  # noqa: F401 (the suite imports it from here)
 
 BROKER_KIND = os.environ.get("TERN_TEST_BROKER", "tern")
 IS_MOSQUITTO = BROKER_KIND == "mosquitto"
@@ -56,12 +57,6 @@ MOSQUITTO_KEYS = {
 MOSQUITTO_IGNORED = {"workers", "log_level"}
 
 DEFAULT_BROKER = {"log_level": "info", "sys_interval": 1}
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def toml_value(value):

@@ -7,6 +7,12 @@ Tests marked tern_only are skipped under TERN_TEST_BROKER=mosquitto (unless TERN
   TERN_TEST_BROKER=mosquitto /usr/bin/python3 -m pytest -q tests/integration   # the reference
 """
 
+import sys
+from pathlib import Path
+
+# tests/support: helpers both suites share (ports.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
+
 import os
 
 import pytest

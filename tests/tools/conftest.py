@@ -1,4 +1,10 @@
 """Fixtures for the tool suites: a shared broker, per-test brokers, unique topics, TLS files."""
+import sys
+from pathlib import Path
+
+# tests/support: helpers both suites share (ports.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
+
 import subprocess
 import uuid
 

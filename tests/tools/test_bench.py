@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from toolsupport import free_port
+
 HOST = "127.0.0.1"
 
 
@@ -23,12 +25,6 @@ def bench_path():
     if not path or not os.access(path, os.X_OK):
         raise RuntimeError("set TERN_BENCH to the built tern-bench binary")
     return path
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(port, process, timeout=10):

@@ -15,6 +15,8 @@ import time
 
 import pytest
 
+from toolsupport import free_port
+
 HOST = "127.0.0.1"
 HASH_LINE = re.compile(r"^([^:]+):\$7\$(\d+)\$([A-Za-z0-9+/]{16})\$([A-Za-z0-9+/]{86}==)$")
 
@@ -276,14 +278,8 @@ def test_help_exits_0():
     assert "tern-passwd [-c] [-I ITERATIONS] -b FILE USER PASSWORD" in result.stdout
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
 def _start_mosquitto(workdir, password_file):
-    port = _free_port()
+    port = free_port()
     config = workdir / "mosquitto.conf"
     lines = ["user root"] if os.geteuid() == 0 else []  # root would drop to a user that
     lines += [f"listener {port} {HOST}", "allow_anonymous false",  # cannot read the 0600 file

@@ -8,6 +8,8 @@ import threading
 import time
 from pathlib import Path
 
+from ports import free_port  # noqa: F401 (the suite imports it from here)
+
 HOST = "127.0.0.1"
 TIMEOUT = 15  # seconds any single tool run may take before the test fails
 
@@ -31,12 +33,6 @@ def broker_kind():
     if kind not in ("mosquitto", "tern"):
         raise RuntimeError("TOOLS_TEST_BROKER must be mosquitto or tern")
     return kind
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(port, process, log_path, timeout=10):
