@@ -9,6 +9,7 @@
 #include <memory>
 #include <thread>
 
+#include "allocator.hpp"
 #include "bridge.hpp"
 #include "command_line.hpp"
 #include "config_loader.hpp"
@@ -97,6 +98,8 @@ int main(int argc, char** argv) {
         if (bridge) {
             bridge->start();
         }
+        // After start-up, whose configuration errors must stay the only output.
+        spdlog::info("memory allocator: {}", tern::app::allocator_description());
     } catch (const tern::net::TlsError& error) {
         // The bridge's certificate or key (bridge.tls): configuration, like the listeners'.
         std::cerr << error.what() << "\n";

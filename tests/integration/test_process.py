@@ -11,7 +11,7 @@ import pytest
 
 import mqtt_raw as raw
 from broker_process import HOST, free_port, tern_config
-from helpers import persistent_connect
+from helpers import eventually, persistent_connect
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -138,6 +138,20 @@ def test_listen_option_repeatable(make_broker, raws):
             assert conn.connect("on-%d" % port).rc == 0
         finally:
             conn.close()
+
+
+@pytest.mark.tern_only
+def test_start_up_log_names_the_memory_allocator(make_broker):
+    """Release builds run on jemalloc (README, Architecture); sanitizer builds on the C library's
+    malloc, which the sanitizers replace."""
+    broker = make_broker()
+    linked = subprocess.run(["ldd", os.environ["TERN_BIN"]], capture_output=True, text=True).stdout
+    expected = ("memory allocator: the C library's malloc" if "libasan" in linked
+                else "memory allocator: jemalloc 5.")
+    line = eventually(lambda: next((l for l in broker.stderr().splitlines()
+                                    if "memory allocator:" in l), None),
+                      message="no allocator line in the start-up log")
+    assert expected in line, line
 
 
 @pytest.mark.tern_only
