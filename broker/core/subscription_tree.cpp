@@ -2,14 +2,18 @@
 #include "core/subscription_tree.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
+#include "core/level_map.hpp"
 #include "core/topic.hpp"
 
 #if defined(__GLIBC__)
@@ -17,18 +21,30 @@
 #endif
 
 namespace tern::core {
+
+uint64_t level_hash_seed() noexcept {
+    static const uint64_t seed = []() -> uint64_t {
+        try {
+            std::random_device device;
+            return (uint64_t{device()} << 32) ^ device();
+        } catch (const std::exception&) {
+            // No entropy source: the start time still differs between runs.
+            return static_cast<uint64_t>(
+                std::chrono::steady_clock::now().time_since_epoch().count());
+        }
+    }();
+    return seed;
+}
+
 namespace {
 
-// Lets the maps be searched with a std::string_view level, so matching never builds a string.
-struct LevelHash {
+// Lets the group map be searched with a std::string_view name without building a string.
+struct GroupNameHash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view level) const noexcept {
-        return std::hash<std::string_view>{}(level);
+    std::size_t operator()(std::string_view name) const noexcept {
+        return std::hash<std::string_view>{}(name);
     }
 };
-
-template <typename Value>
-using LevelMap = std::unordered_map<std::string, Value, LevelHash, std::equal_to<>>;
 
 struct Subscription {
     SubscriberKey key;
@@ -160,32 +176,39 @@ struct TreeNode {
     TreeNode* plus = nullptr;
     TreeNode* hash = nullptr;
     SessionList<Subscription> subscribers;
-    LevelMap<SharedGroup> groups;
+    // Shared subscriptions by group name. SharedGroup cannot move (its atomic cursor), and few
+    // nodes have any, so a node-based map.
+    std::unordered_map<std::string, SharedGroup, GroupNameHash, std::equal_to<>> groups;
 
     bool empty() const noexcept {
         return children.empty() && subscribers.empty() && groups.empty();
     }
 
-    TreeNode& child_or_create(std::string_view level) {
-        auto it = children.find(level);
-        if (it == children.end()) {
-            it = children.emplace(std::string(level), std::make_unique<TreeNode>()).first;
-            if (level == "+") {
-                plus = it->second.get();
-            } else if (level == "#") {
-                hash = it->second.get();
-            }
-        }
-        return *it->second;
+    TreeNode* child(std::string_view level) const noexcept {
+        const auto* entry = children.find(level);
+        return entry == nullptr ? nullptr : entry->value.get();
     }
 
-    void erase_child(LevelMap<std::unique_ptr<TreeNode>>::iterator it) {
-        if (it->second.get() == plus) {
+    TreeNode& child_or_create(std::string_view level) {
+        if (TreeNode* existing = child(level)) {
+            return *existing;
+        }
+        TreeNode* created = children.emplace(level, std::make_unique<TreeNode>()).value.get();
+        if (level == "+") {
+            plus = created;
+        } else if (level == "#") {
+            hash = created;
+        }
+        return *created;
+    }
+
+    void erase_child(std::string_view level) {
+        if (level == "+") {
             plus = nullptr;
-        } else if (it->second.get() == hash) {
+        } else if (level == "#") {
             hash = nullptr;
         }
-        children.erase(it);
+        children.erase(level);
     }
 };
 
@@ -197,8 +220,8 @@ void destroy_subtree(std::unique_ptr<TreeNode> root) {
     while (!pending.empty()) {
         std::unique_ptr<TreeNode> node = std::move(pending.back());
         pending.pop_back();
-        for (auto& [level, child] : node->children) {
-            pending.push_back(std::move(child));
+        for (auto& entry : node->children) {
+            pending.push_back(std::move(entry.value));
         }
     }
 }
@@ -209,9 +232,9 @@ std::size_t count_nodes(const TreeNode& root) {
     while (!pending.empty()) {
         const TreeNode* node = pending.back();
         pending.pop_back();
-        for (const auto& [level, child] : node->children) {
+        for (const auto& entry : node->children) {
             ++count;
-            pending.push_back(child.get());
+            pending.push_back(entry.value.get());
         }
     }
     return count;
@@ -224,11 +247,49 @@ struct MatchScratch {
         const TreeNode* node;
         std::size_t position;  // where the next topic level starts, past the end when consumed
     };
-    std::vector<Frame> frames;
+    std::vector<Frame> frames;    // FrameStack's spill
     std::vector<uint32_t> slots;  // open-addressing table: index into `out` + 1, 0 = empty
 };
 
 thread_local MatchScratch t_scratch;
+
+// The nodes left to visit. The walk is depth first and each node adds at most one frame more
+// than it takes, so topics of up to kInline levels stay on the stack; deeper ones spill into
+// the thread's vector. A std::vector alone costs a thread-local access per push and pop.
+class FrameStack {
+  public:
+    using Frame = MatchScratch::Frame;
+    explicit FrameStack(std::vector<Frame>& spill) noexcept : _spill(spill) {}
+    FrameStack(const FrameStack&) = delete;
+    FrameStack& operator=(const FrameStack&) = delete;
+
+    bool empty() const noexcept { return _size == 0; }
+    void push(Frame frame) {
+        if (_size == _capacity) {
+            grow();
+        }
+        _data[_size++] = frame;
+    }
+    Frame pop() noexcept { return _data[--_size]; }
+
+  private:
+    static constexpr std::size_t kInline = 32;
+
+    void grow() {
+        _spill.resize(_capacity * 2);
+        if (_data == _inline) {
+            std::copy(_inline, _inline + _size, _spill.begin());
+        }
+        _data = _spill.data();
+        _capacity = _spill.size();
+    }
+
+    Frame _inline[kInline];
+    Frame* _data = _inline;
+    std::size_t _size = 0;
+    std::size_t _capacity = kInline;
+    std::vector<Frame>& _spill;
+};
 
 // Builds the deliveries of one match in `out`, one per session. Entries already in `out` are
 // reused (their subscription id vectors keep their capacity) and the surplus is dropped at the
@@ -411,8 +472,8 @@ SubscriptionTree::SubscriptionTree() : _root(std::make_unique<Node>()) {
 }
 
 SubscriptionTree::~SubscriptionTree() {
-    for (auto& [level, child] : _root->children) {
-        destroy_subtree(std::move(child));
+    for (auto& entry : _root->children) {
+        destroy_subtree(std::move(entry.value));
     }
 }
 
@@ -445,17 +506,23 @@ bool SubscriptionTree::subscribe(const SubscriberKey& who, std::string_view filt
 bool SubscriptionTree::unsubscribe(const SubscriberKey& who, std::string_view filter) {
     const FilterPath path = split_filter(filter);
     std::unique_lock lock(_mutex);
-    // Each step remembers the parent and the child's entry in it, for pruning on the way back.
-    std::vector<std::pair<TreeNode*, LevelMap<std::unique_ptr<TreeNode>>::iterator>> trail;
+    // Each step remembers the parent, the level and the child, for pruning on the way back.
+    struct Step {
+        TreeNode* parent;
+        std::string_view level;
+        TreeNode* child;
+    };
+    std::vector<Step> trail;
     TreeNode* node = _root.get();
     TopicLevels levels(path.levels);
     while (!levels.done()) {
-        auto it = node->children.find(levels.next());
-        if (it == node->children.end()) {
+        const std::string_view level = levels.next();
+        TreeNode* child = node->child(level);
+        if (child == nullptr) {
             return false;
         }
-        trail.emplace_back(node, it);
-        node = it->second.get();
+        trail.push_back({node, level, child});
+        node = child;
     }
     if (path.group) {
         auto group = node->groups.find(*path.group);
@@ -471,10 +538,10 @@ bool SubscriptionTree::unsubscribe(const SubscriberKey& who, std::string_view fi
     --_count;
     // Drop the nodes left with nothing, deepest first, so the tree only holds live filters.
     for (auto step = trail.rbegin(); step != trail.rend(); ++step) {
-        if (!step->second->second->empty()) {
+        if (!step->child->empty()) {
             break;
         }
-        step->first->erase_child(step->second);
+        step->parent->erase_child(step->level);
     }
     return true;
 }
@@ -482,17 +549,15 @@ bool SubscriptionTree::unsubscribe(const SubscriberKey& who, std::string_view fi
 void SubscriptionTree::match(std::string_view topic, uint64_t publisher_uid,
                              std::vector<Delivery>& out, const TransitCount* transit) const {
     MatchScratch& scratch = t_scratch;
-    std::vector<MatchScratch::Frame>& frames = scratch.frames;
-    frames.clear();
+    FrameStack frames(scratch.frames);
     DeliveryMerger merger(out, scratch.slots);
     // A filter starting with a wildcard never matches a topic starting with '$' [MQTT-4.7.2-1].
     const bool dollar_topic = !topic.empty() && topic.front() == '$';
 
     std::shared_lock lock(_mutex);
-    frames.push_back({_root.get(), 0});
+    frames.push({_root.get(), 0});
     while (!frames.empty()) {
-        const MatchScratch::Frame frame = frames.back();
-        frames.pop_back();
+        const MatchScratch::Frame frame = frames.pop();
         const TreeNode& node = *frame.node;
         TopicLevels levels(topic, frame.position);
         if (levels.done()) {
@@ -512,7 +577,7 @@ void SubscriptionTree::match(std::string_view topic, uint64_t publisher_uid,
                 collect(*node.hash, publisher_uid, merger);
             }
             if (node.plus != nullptr) {
-                frames.push_back({node.plus, levels.position()});
+                frames.push({node.plus, levels.position()});
             }
         }
         // Topic names never contain wildcards [MQTT-3.3.2-2]; should one slip through, it must
@@ -520,9 +585,8 @@ void SubscriptionTree::match(std::string_view topic, uint64_t publisher_uid,
         if (level == "+" || level == "#") {
             continue;
         }
-        auto child = node.children.find(level);
-        if (child != node.children.end()) {
-            frames.push_back({child->second.get(), levels.position()});
+        if (const TreeNode* child = node.child(level)) {
+            frames.push({child, levels.position()});
         }
     }
     merger.finish();

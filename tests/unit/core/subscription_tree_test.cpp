@@ -434,6 +434,22 @@ TEST_CASE("Filters with tens of thousands of levels neither overflow the stack n
     // The destructor frees the remaining deep branch.
 }
 
+TEST_CASE("A topic that leaves a wildcard branch pending at every level matches them all") {
+    // "a/+/#", "a/a/+/#", ...: walking "a/a/.../a" leaves the '+' branch of every level to visit
+    // later, so the walk holds one pending node per level, far more than fit on its stack.
+    SubscriptionTree tree;
+    std::string prefix = "a";
+    std::vector<uint64_t> expected;
+    for (uint64_t depth = 1; depth <= 200; ++depth) {
+        CHECK(tree.subscribe(key(depth), prefix + "/+/#", qos(0)));
+        expected.push_back(depth);
+        prefix += "/a";
+    }
+    CHECK(receivers(tree, prefix) == expected);
+    CHECK(receivers(tree, "a/a/a") == std::vector<uint64_t>{1, 2});
+    CHECK(receivers(tree, "b/a/a").empty());
+}
+
 TEST_CASE("Matching runs concurrently with subscribe and unsubscribe") {
     SubscriptionTree tree;
     constexpr uint64_t kStable = 8;
