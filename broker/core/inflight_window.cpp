@@ -71,6 +71,13 @@ void InflightWindow::restore(uint16_t packet_id, InflightMessage::State state,
 
 void InflightWindow::erase(uint16_t packet_id) {
     Slot& slot = _slots[packet_id & (_capacity - 1)];
+    // Clients acknowledge mostly in sending order, and a message sent a window ago has left the
+    // cache: start loading the next one, whose acknowledgement drops its reference count (in the
+    // same cache line: make_shared puts the count just before the message).
+    const Slot& next = _slots[(packet_id + 1u) & (_capacity - 1)];
+    if (next.packet_id != 0) {
+        __builtin_prefetch(next.inflight.outgoing.message.get(), 1);
+    }
     slot.inflight = InflightMessage{};
     slot.packet_id = 0;
     --_count;
