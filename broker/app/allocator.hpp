@@ -5,7 +5,7 @@
 
 namespace tern::app {
 
-// "jemalloc 5.3.0-..., 2 arena(s)" or "the C library's malloc".
+// "jemalloc 5.3.0-..., 3 arena(s)" (on 2 CPUs) or "the C library's malloc".
 std::string allocator_description();
 
 }  // namespace tern::app

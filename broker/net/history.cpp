@@ -92,7 +92,8 @@ void History::record(WorkerLoop& origin, core::Message& message) {
     entry.message = Persistence::to_record(message, origin.now());
     storage::WriteBatch::AppendHistory append{std::move(entry)};
     if (_memory) {
-        // Applied before the publisher can be acknowledged: read() then finds it (see record).
+        // Applied now, on the loop, before the publisher can be acknowledged: a client that saw
+        // the acknowledgement and then reads the history finds the message.
         storage::WriteBatch batch;
         batch.add(std::move(append));
         _memory->apply_now(std::move(batch));
