@@ -256,8 +256,15 @@ void WorkerLoop::on_async(uv_async_t* handle) noexcept {
 }
 
 void WorkerLoop::drain_inbox() {
+    // A burst's capacity is not kept for good (about 1 MiB at this size).
+    constexpr std::size_t kRecycledCapacity = 8192;
     std::vector<Task> tasks;
-    std::vector<RemoteDelivery> deliveries;
+    std::vector<RemoteDelivery>& deliveries = _draining;
+    // Empty unless the previous drain threw halfway; those deliveries are dropped, as before.
+    deliveries.clear();
+    if (deliveries.capacity() > kRecycledCapacity) {
+        std::vector<RemoteDelivery>().swap(deliveries);
+    }
     bool stop_requested = false;
     {
         std::lock_guard lock(_inbox_mutex);
@@ -278,6 +285,7 @@ void WorkerLoop::drain_inbox() {
     }
     if (!deliveries.empty()) {
         _inbox_depth.fetch_sub(deliveries.size(), std::memory_order_relaxed);
+        deliveries.clear();
         check_inbox_drained();
     }
     for (auto& task : tasks) {

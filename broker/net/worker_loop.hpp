@@ -218,6 +218,10 @@ class WorkerLoop {
     std::vector<Task> _tasks;
     std::vector<RemoteDelivery> _deliveries;
     bool _stop_requested = false;
+    // The batch drain_inbox() works on. Cleared, not freed, and swapped back into the inbox, so
+    // that its capacity returns to the publishing loops' outboxes (post_deliveries swaps):
+    // batches are not grown from an empty vector every iteration.
+    std::vector<RemoteDelivery> _draining;
 
     std::vector<char> _read_buffer;
     uint32_t _read_epoch = 0;
