@@ -129,7 +129,8 @@ class StorageBroker(compare.BrokerProcess):
         config.write_text(
             "[broker]\nsys_interval = 0\n\n"
             f"[limits]\nmax_queued_messages = {QUEUE_DEPTH}\nmax_inflight = {INFLIGHT}\n\n"
-            f"[storage]\ndata_dir = \"{self.data_dir}\"\ndurability = \"{target.durability}\"\n")
+            f"[storage]\ndata_dir = \"{self.data_dir}\"\ndurability = \"{target.durability}\"\n"
+            + (f"write_delay_ms = {args.write_delay}\n" if args.write_delay is not None else ""))
         return [args.tern, "-c", str(config), "--listen", f"{HOST}:{self.port}",
                 "--workers", str(args.workers), "--log-level", "warn"]
 
@@ -437,8 +438,10 @@ def describe(args, started, load_before, load_after, workdir):
         "is written then and at shutdown, never per message). Both: per-client queue "
         f"{QUEUE_DEPTH:,}, in-flight window {INFLIGHT}, $SYS off.",
         "Acked msg/s: PUBACKs received per second (Tern sends PUBACK once the message is "
-        "stored: async = RocksDB WAL write, sync = WAL write + fsync, group-committed); "
-        "Delivered: messages received by subscribers per second.",
+        "stored — async = RocksDB WAL write, sync = WAL write + fsync, group-committed — or "
+        "acknowledged by its subscriber within storage.write_delay_ms, "
+        + (f"{args.write_delay} ms here" if args.write_delay is not None else "default 50 ms")
+        + "); Delivered: messages received by subscribers per second.",
     ]
 
 
@@ -501,6 +504,8 @@ def parse_args(argv):
     parser.add_argument("--window", type=int, default=1000,
                         help="closed loop: messages in flight per publisher")
     parser.add_argument("--workers", type=int, default=2, help="Tern worker loops")
+    parser.add_argument("--write-delay", type=int, metavar="MS",
+                        help="Tern's storage.write_delay_ms (default: the broker's default)")
     parser.add_argument("--scenarios", default="pairs,fanin", help="comma-separated subset")
     parser.add_argument("--markdown", metavar="FILE", help="write the summary as markdown")
     parser.add_argument("--json", metavar="FILE", help="write every run's report, one per line")

@@ -106,6 +106,11 @@ void storage_metrics(MetricsWriter& out, net::Broker& broker) {
                   cumulative, static_cast<double>(stats.commit_latency_us_sum) / 1e6);
     out.single("tern_storage_write_errors_total", "counter",
                "Group commits that failed after retries.", static_cast<double>(stats.write_errors));
+    out.single("tern_storage_ops_written_total", "counter", "Operations written to the database.",
+               static_cast<double>(stats.ops_written));
+    out.single("tern_storage_ops_cancelled_total", "counter",
+               "Queue entries' operations never written: acknowledged within the write delay.",
+               static_cast<double>(stats.ops_cancelled));
 }
 
 void bridge_metrics(MetricsWriter& out, Bridge& bridge) {

@@ -1,10 +1,14 @@
-// The single writer thread of a store: queued batches committed as one group per wake-up.
+// The single writer thread of a store: queued batches committed as one group per wake-up, after
+// waiting up to a write delay for the acknowledgements that make their queue entries moot.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -13,20 +17,36 @@
 
 namespace tern::storage {
 
+class GroupCoalescer;
+
 // Thread-safe. submit() may be called from any thread; `commit` and every `done` run on the
 // writer thread, in submission order. close() must not be called from a `done` callback.
+//
+// With a write delay, a batch that may wait (WriteBatch::may_wait) and holds only queue entries
+// created or erased waits in memory until its delay has passed, unless a batch that may not wait
+// comes after it (writes stay in submission order). A queue entry erased within that time
+// (its subscribers acknowledged the message) is never written, and a batch left with nothing to
+// write completes at once: its acknowledgements follow the subscribers' instead of the disk.
 class CommitQueue {
   public:
+    using Clock = std::chrono::steady_clock;
     struct Pending {
         WriteBatch batch;
         std::function<void()> done;
+        // Writer-thread state: per operation, true = not written (cancelled or superseded; see
+        // GroupCoalescer); the operations still to write; when it must be written at the latest.
+        std::vector<bool> skip = {};
+        std::size_t live = 0;
+        Clock::time_point due = {};
     };
-    // Makes one group of batches durable, in order. An exception is logged and counted as a
-    // write error; the group's callbacks still run (see StoreStats::write_errors).
+    // Makes one group of batches durable, in order, leaving out the operations marked in their
+    // `skip`. An exception is logged and counted as a write error; the group's callbacks still
+    // run (see StoreStats::write_errors).
     using CommitFunction = std::function<void(std::vector<Pending>& group)>;
 
     // Starts the writer thread.
-    explicit CommitQueue(CommitFunction commit);
+    explicit CommitQueue(CommitFunction commit,
+                         std::chrono::milliseconds write_delay = std::chrono::milliseconds{0});
     ~CommitQueue();
     CommitQueue(const CommitQueue&) = delete;
     CommitQueue& operator=(const CommitQueue&) = delete;
@@ -40,8 +60,9 @@ class CommitQueue {
     // Commit counters and latency histogram (retained counts are left to the store).
     StoreStats stats() const;
 
-    // Operations submitted and not yet committed (thread-safe): producers slow down past a
-    // limit instead of letting the backlog, its memory and the acknowledgement latency grow.
+    // Operations submitted and not yet committed, except new queue entries waiting out the write
+    // delay (thread-safe): producers slow down past a limit instead of letting the backlog, its
+    // memory and the acknowledgement latency grow.
     uint64_t backlog_ops() const noexcept { return _backlog_ops.load(std::memory_order_relaxed); }
     // `listener` runs on the writer thread after each group commit that leaves at most
     // `low_water` operations queued. Set before the first submit().
@@ -49,10 +70,25 @@ class CommitQueue {
 
   private:
     void run();
+    // Moves the batches that arrived into the window; returns the operations they cancelled.
+    std::size_t admit(std::vector<Pending>& arrived, Clock::time_point now);
+    // How many batches at the window's front are to be written (or completed) now.
+    std::size_t ready_prefix(Clock::time_point now, bool closing) const;
+    // Moves the erases out of the `newest` batches of the window that wait, into a batch to
+    // write now.
+    Pending take_erases(std::size_t newest, Clock::time_point now);
     void commit_group(std::vector<Pending>& group);
+    void complete(std::vector<Pending>& group);
     void record(std::size_t batches, std::size_t ops, uint64_t latency_us, bool failed);
+    void report_drained(uint64_t left);
 
     CommitFunction _commit;
+    const Clock::duration _write_delay;
+    // Writer thread only: batches submitted and not yet written, in order, and their coalescer.
+    std::deque<Pending> _window;
+    uint64_t _admitted = 0;       // batches ever admitted into the window
+    uint64_t _must_write_to = 0;  // admitted count through the last batch that may not wait
+    std::unique_ptr<GroupCoalescer> _coalescer;
     std::mutex _mutex;
     std::condition_variable _wake;
     std::vector<Pending> _queue;

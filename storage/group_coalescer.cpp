@@ -1,6 +1,7 @@
-// Group-commit coalescing: the last write of each key wins; created-then-erased writes nothing.
+// Write avoidance: cancelled queue entries across the writer's window, last write wins in a group.
 #include "group_coalescer.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <functional>
 #include <variant>
@@ -26,7 +27,7 @@ KeyedOp keyed(const WriteBatch::Op& op) {
         return {true, true, erase->client_id, erase->seq, false, true};
     }
     // An incoming QoS 2 id is put only while it is not pending, and erased before it is put
-    // again: a put that comes first in a group finds nothing stored.
+    // again: a put finds nothing stored once the erase before it is written or cancelled.
     if (const auto* put = std::get_if<WriteBatch::PutIncomingQos2>(&op)) {
         return {true, false, put->client_id, put->packet_id, true, false};
     }
@@ -36,54 +37,190 @@ KeyedOp keyed(const WriteBatch::Op& op) {
     return {};
 }
 
+void skip(CommitQueue::Pending& pending, uint32_t op) {
+    if (!pending.skip[op]) {
+        pending.skip[op] = true;
+        --pending.live;
+    }
+}
+
 }  // namespace
 
-GroupCoalescer::Slot& GroupCoalescer::find(bool queue, std::string_view client_id,
-                                           uint64_t number) {
+std::size_t GroupCoalescer::hash(const Key& key) noexcept {
+    // A queue seq comes from one node-wide counter; a QoS 2 packet id only means something
+    // with its client. (Seqs taken as they are would cluster: the entries in flight span more
+    // seqs than the table has slots.)
+    const uint64_t mixed = key.number * 0x9E3779B97F4A7C15ULL;
+    return static_cast<std::size_t>(
+        key.queue ? mixed ^ (mixed >> 32) : std::hash<std::string_view>{}(key.client_id) ^ mixed);
+}
+
+GroupCoalescer::Entry* GroupCoalescer::find_entry(const Key& key) {
+    if (_window_size == 0) {
+        return nullptr;
+    }
+    const std::size_t mask = _entries.size() - 1;
+    for (std::size_t index = hash(key) & mask;; index = (index + 1) & mask) {
+        Entry& entry = _entries[index];
+        if (entry.batch == nullptr) {
+            return nullptr;
+        }
+        if (entry.key == key) {
+            return &entry;
+        }
+    }
+}
+
+void GroupCoalescer::insert_entry(const Key& key, CommitQueue::Pending* batch, uint32_t op) {
+    if (2 * (_window_size + 1) > _entries.size()) {
+        std::vector<Entry> old = std::move(_entries);
+        _entries.assign(std::max<std::size_t>(64, 2 * old.size()), Entry{});
+        _window_size = 0;
+        for (const Entry& entry : old) {
+            if (entry.batch != nullptr) {
+                insert_entry(entry.key, entry.batch, entry.op);
+            }
+        }
+    }
+    const std::size_t mask = _entries.size() - 1;
+    std::size_t index = hash(key) & mask;
+    while (_entries[index].batch != nullptr) {
+        index = (index + 1) & mask;
+    }
+    _entries[index] = Entry{key, batch, op};
+    ++_window_size;
+}
+
+void GroupCoalescer::erase_entry(Entry* entry) {
+    // Backward shift: pull each later entry of the probe run into the hole when its home slot
+    // does not lie between the hole and itself, so that no lookup stops early.
+    const std::size_t mask = _entries.size() - 1;
+    std::size_t hole = static_cast<std::size_t>(entry - _entries.data());
+    for (std::size_t next = (hole + 1) & mask; _entries[next].batch != nullptr;
+         next = (next + 1) & mask) {
+        const std::size_t home = hash(_entries[next].key) & mask;
+        if (((next - home) & mask) >= ((next - hole) & mask)) {
+            _entries[hole] = _entries[next];
+            hole = next;
+        }
+    }
+    _entries[hole] = Entry{};
+    --_window_size;
+}
+
+void GroupCoalescer::prefetch_slot(const WriteBatch::Op& batch_op) const {
+    const KeyedOp op = keyed(batch_op);
+    if (op.keyed && _window_size != 0) {
+        __builtin_prefetch(
+            &_entries[hash(Key{op.client_id, op.number, op.queue}) & (_entries.size() - 1)]);
+    }
+}
+
+std::size_t GroupCoalescer::add(CommitQueue::Pending& pending) {
+    std::size_t cancelled = 0;
+    const std::vector<WriteBatch::Op>& ops = pending.batch.ops();
+    // The table is larger than the cache and every key lands somewhere else in it: ask for
+    // all of the batch's slots first, so that the misses overlap instead of adding up.
+    for (const WriteBatch::Op& op : ops) {
+        prefetch_slot(op);
+    }
+    for (uint32_t index = 0; index < ops.size(); ++index) {
+        const KeyedOp op = keyed(ops[index]);
+        if (!op.keyed) {
+            continue;
+        }
+        const Key key{op.client_id, op.number, op.queue};
+        Entry* entry = find_entry(key);
+        if (entry == nullptr) {
+            // Only a key the window creates can vanish without a trace: an erase of a key stored
+            // earlier, or a rewrite of it, must reach the database.
+            if (op.creates) {
+                insert_entry(key, &pending, index);
+            }
+            continue;
+        }
+        if (op.erases) {
+            // Created and erased before anything of it was written: the database never needs
+            // to hear of it. Both batches may complete without writing these operations.
+            skip(*entry->batch, entry->op);
+            skip(pending, index);
+            cancelled += 2;
+        }
+        erase_entry(entry);  // cancelled, or rewritten: written as it comes from now on
+    }
+    return cancelled;
+}
+
+void GroupCoalescer::remove(const CommitQueue::Pending& pending) {
+    if (_window_size == 0) {
+        return;
+    }
+    // Cancelled operations left the table when they were cancelled; the rest are looked up
+    // like add() does, their slots requested first.
+    const std::vector<WriteBatch::Op>& ops = pending.batch.ops();
+    for (uint32_t index = 0; index < ops.size(); ++index) {
+        if (!pending.skip[index]) {
+            prefetch_slot(ops[index]);
+        }
+    }
+    for (uint32_t index = 0; index < ops.size(); ++index) {
+        const KeyedOp op = keyed(ops[index]);
+        if (!op.keyed || !op.creates || pending.skip[index]) {
+            continue;
+        }
+        Entry* entry = find_entry(Key{op.client_id, op.number, op.queue});
+        if (entry != nullptr && entry->batch == &pending) {
+            erase_entry(entry);  // stored now
+        }
+    }
+}
+
+GroupCoalescer::Slot& GroupCoalescer::find(const Key& key) {
     const std::size_t mask = _slots.size() - 1;
-    std::size_t index = (std::hash<std::string_view>{}(client_id) ^
-                         (number * 0x9E3779B97F4A7C15ULL) ^ (queue ? 1 : 0)) &
-                        mask;
-    for (;; index = (index + 1) & mask) {
+    for (std::size_t index = hash(key) & mask;; index = (index + 1) & mask) {
         Slot& slot = _slots[index];
-        if (!slot.used ||
-            (slot.number == number && slot.queue == queue && slot.client_id == client_id)) {
+        if (!slot.used || slot.key == key) {
             return slot;
         }
     }
 }
 
-const std::vector<bool>& GroupCoalescer::plan(const std::vector<CommitQueue::Pending>& group) {
-    std::size_t total = 0;
+void GroupCoalescer::plan_group(std::vector<CommitQueue::Pending>& group) {
+    std::size_t live = 0;
     for (const CommitQueue::Pending& pending : group) {
-        total += pending.batch.size();
+        live += pending.live;
     }
-    _skip.assign(total, false);
     // At most half full, so a probe ends soon; assign() keeps the capacity of earlier groups.
-    _slots.assign(std::bit_ceil(std::max<std::size_t>(2 * total, 16)), Slot{});
-    uint32_t index = 0;
-    for (const CommitQueue::Pending& pending : group) {
-        for (const WriteBatch::Op& op : pending.batch.ops()) {
-            const KeyedOp key = keyed(op);
-            if (key.keyed) {
-                Slot& slot = find(key.queue, key.client_id, key.number);
-                if (slot.used) {
-                    _skip[slot.last] = true;
-                } else {
-                    slot = Slot{key.client_id, key.number, 0, true, key.queue, key.creates, false};
-                }
-                slot.last = index;
-                slot.last_erases = key.erases;
+    _slots.assign(std::bit_ceil(std::max<std::size_t>(2 * live, 16)), Slot{});
+    for (CommitQueue::Pending& pending : group) {
+        const std::vector<WriteBatch::Op>& ops = pending.batch.ops();
+        for (uint32_t index = 0; index < ops.size(); ++index) {
+            if (pending.skip[index]) {
+                continue;
             }
-            ++index;
+            const KeyedOp op = keyed(ops[index]);
+            if (!op.keyed) {
+                continue;
+            }
+            const Key key{op.client_id, op.number, op.queue};
+            Slot& slot = find(key);
+            if (slot.used) {
+                skip(*slot.batch, slot.op);
+            } else {
+                slot = Slot{key, nullptr, 0, true, op.creates, false};
+            }
+            slot.batch = &pending;
+            slot.op = index;
+            slot.last_erases = op.erases;
         }
     }
+    // Created and erased within the group (a QoS 2 exchange whose rewrites kept it from
+    // waiting): nothing to write.
     for (const Slot& slot : _slots) {
         if (slot.used && slot.created && slot.last_erases) {
-            _skip[slot.last] = true;
+            skip(*slot.batch, slot.op);
         }
     }
-    return _skip;
 }
 
 }  // namespace tern::storage

@@ -51,7 +51,8 @@ struct MemoryStore::LoadedSession {
 MemoryStore::MemoryStore(const StorageSettings& settings)
     : _settings(settings),
       _contents(std::make_unique<Contents>()),
-      _queue([this](std::vector<CommitQueue::Pending>& group) { apply(group); }) {}
+      _queue([this](std::vector<CommitQueue::Pending>& group) { apply(group); },
+             settings.write_delay) {}
 
 MemoryStore::~MemoryStore() {
     close();
@@ -72,7 +73,12 @@ void MemoryStore::apply(std::vector<CommitQueue::Pending>& group) {
     std::unique_lock lock(_mutex);
     Contents& contents = *_contents;
     for (CommitQueue::Pending& pending : group) {
+        std::size_t index = 0;
         for (WriteBatch::Op& op : pending.batch.ops()) {
+            // Left out like the RocksDB store does (apply_now's batch has no plan: nothing).
+            if (index < pending.skip.size() && pending.skip[index++]) {
+                continue;
+            }
             std::visit(
                 [&](auto& change) {
                     using T = std::decay_t<decltype(change)>;

@@ -125,7 +125,8 @@ std::unique_ptr<RocksDbStore> RocksDbStore::open(const StorageSettings& settings
     if (mode == Mode::ReadWrite) {
         RocksDbStore* self = store.get();
         store->_queue = std::make_unique<CommitQueue>(
-            [self](std::vector<CommitQueue::Pending>& group) { self->commit(group); });
+            [self](std::vector<CommitQueue::Pending>& group) { self->commit(group); },
+            settings.write_delay);
     }
     return store;
 }
@@ -377,11 +378,10 @@ void RocksDbStore::commit(std::vector<CommitQueue::Pending>& group) {
     rocksdb::WriteBatch batch;
     // Retained size changes apply only once the write succeeded: nullopt = erased.
     std::vector<std::pair<std::string, std::optional<uint64_t>>> retained_changes;
-    const std::vector<bool>& skip = _coalescer.plan(group);
-    std::size_t index = 0;
     for (CommitQueue::Pending& pending : group) {
+        std::size_t index = 0;
         for (const WriteBatch::Op& op : pending.batch.ops()) {
-            if (skip[index++]) {
+            if (pending.skip[index++]) {
                 continue;
             }
             std::visit(

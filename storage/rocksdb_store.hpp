@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "commit_queue.hpp"
-#include "group_coalescer.hpp"
 #include "store.hpp"
 
 namespace rocksdb {
@@ -152,7 +151,6 @@ class RocksDbStore final : public Store {
 
     // Writer-thread state (load() fills it before any submit()).
     std::unordered_map<std::string, HistoryIndex> _history_index;
-    GroupCoalescer _coalescer;                                   // writer thread only
     std::unordered_map<std::string, uint64_t> _history_trimmed;  // cache of the meta records
     std::unordered_map<std::string, uint64_t> _retained_sizes;   // topic → topic + payload bytes
     std::atomic<uint64_t> _retained_count{0};

@@ -1,6 +1,7 @@
 // The durable store interface: batches of changes committed by one writer thread, and loading.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,6 +33,10 @@ struct StorageSettings {
     std::vector<HistoryPolicy> history;  // first matching policy wins; none = no history
     uint64_t max_retained_messages = 0;  // 0 = unlimited
     uint64_t max_retained_bytes = 0;
+    // How long a batch of new and acknowledged queue entries may wait before it is written: an
+    // entry whose subscribers acknowledge it meanwhile is never written, and its publisher's
+    // acknowledgement follows theirs instead of the disk (at most this much later otherwise).
+    std::chrono::milliseconds write_delay{0};
 };
 
 // Changes applied atomically, in order. Building a batch never touches the disk.
@@ -89,6 +94,10 @@ class WriteBatch {
                             EraseQueued, PutIncomingQos2, EraseIncomingQos2, AppendHistory>;
 
     void add(Op op) { _ops.push_back(std::move(op)); }
+    // Nobody waits for this batch but acknowledgements that may instead follow the subscribers'
+    // (no action chained on it): it may wait out the store's write delay.
+    void allow_delay() noexcept { _may_wait = true; }
+    bool may_wait() const noexcept { return _may_wait; }
     bool empty() const noexcept { return _ops.empty(); }
     std::size_t size() const noexcept { return _ops.size(); }
     const std::vector<Op>& ops() const noexcept { return _ops; }
@@ -96,6 +105,7 @@ class WriteBatch {
 
   private:
     std::vector<Op> _ops;
+    bool _may_wait = false;
 };
 
 // Receives the stored state at start-up, in this order: retained, sessions, then each session's
@@ -124,6 +134,9 @@ struct StoreStats {
     uint64_t commits = 0;            // group commits (one per writer wake-up)
     uint64_t largest_group = 0;      // most batches in one group commit
     uint64_t ops_written = 0;
+    // Queue entries (and incoming QoS 2 ids) created and erased while waiting to be written:
+    // their operations, never written (see StorageSettings::write_delay).
+    uint64_t ops_cancelled = 0;
     uint64_t commit_latency_us_sum = 0;
     std::vector<uint64_t>
         commit_latency_buckets;  // Prometheus-style, bounds in latency_bounds_us()

@@ -69,6 +69,9 @@ struct StorageConfig {
     std::vector<HistoryConfig> history;  // [[storage.history]]; first match wins
     uint64_t max_retained_messages = 0;  // 0 = unlimited
     uint64_t max_retained_bytes = 0;     // 0 = unlimited
+    // Most milliseconds new queue entries wait before they are written; 0 = at once.
+    uint32_t write_delay_ms = kDefaultWriteDelayMs;
+    static constexpr uint32_t kDefaultWriteDelayMs = 50;
 };
 
 // [auth]: who may connect, and what each client may publish, subscribe to and receive.

@@ -65,6 +65,7 @@ void Broker::open_storage() {
     }
     storage_settings.max_retained_messages = config.max_retained_messages;
     storage_settings.max_retained_bytes = config.max_retained_bytes;
+    storage_settings.write_delay = std::chrono::milliseconds{config.write_delay_ms};
     _store = storage::open_rocksdb_store(storage_settings);
     const storage::LoadSummary summary = load_state(*this, *_store);
     spdlog::info(

@@ -209,6 +209,11 @@ void WorkerLoop::deliver_local(uint64_t uid, core::OutgoingMessage&& outgoing,
         }
     };
     if (!online) {
+        if (durable) {
+            // No acknowledgement will make its queue entry moot soon: holding the write back
+            // (the store's write delay) would only hold back the publisher's acknowledgement.
+            _persistence.write_soon();
+        }
         // Offline: QoS 1/2 (and QoS 0 when configured) wait in the session [MQTT-3.1.2-5].
         if (outgoing.qos > 0) {
             enqueue(std::move(outgoing));

@@ -87,11 +87,27 @@ void Persistence::after_commit(std::function<void()> action) {
     _after_commit.push_back(std::move(action));
 }
 
+void Persistence::write_soon() {
+    if (_store == nullptr) {
+        return;
+    }
+    if (_batch.empty() && _barriers.empty() && _after_commit.empty() && !_write_soon) {
+        _loop.mark_persistence_dirty();
+    }
+    _write_soon = true;
+}
+
 void Persistence::submit() {
-    if (_store == nullptr || (_batch.empty() && _barriers.empty() && _after_commit.empty())) {
+    if (_store == nullptr ||
+        (_batch.empty() && _barriers.empty() && _after_commit.empty() && !_write_soon)) {
         return;
     }
     WorkerLoop* loop = &_loop;
+    if (_after_commit.empty() && !_write_soon) {
+        // Only acknowledgements wait for it: they may follow the subscribers' instead.
+        _batch.allow_delay();
+    }
+    _write_soon = false;
     _store->submit(std::move(_batch), [barriers = std::move(_barriers),
                                        actions = std::move(_after_commit), loop]() mutable {
         // One task per owner loop for all the acknowledgements this commit made ready (a

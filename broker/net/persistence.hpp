@@ -30,6 +30,10 @@ class Persistence {
     // Runs `action` on this loop once everything added so far is durable.
     void after_commit(std::function<void()> action);
 
+    // This iteration's batch, and with it every batch submitted before (the publishing loop's,
+    // which may hold this loop's queue entries), is written without the store's write delay.
+    void write_soon();
+
     // Submits this iteration's batch (called once per loop iteration).
     void submit();
 
@@ -54,6 +58,7 @@ class Persistence {
     storage::WriteBatch _batch;
     std::vector<AckBarrierPtr> _barriers;
     std::vector<std::function<void()>> _after_commit;
+    bool _write_soon = false;
 };
 
 }  // namespace tern::net

@@ -16,7 +16,7 @@ namespace tern::net {
 
 void publish_sys_topics(Broker& broker, WorkerLoop& loop) {
     const StatsSnapshot stats = broker.stats();
-    const std::vector<std::pair<const char*, std::string>> values = {
+    std::vector<std::pair<const char*, std::string>> values = {
         {"$SYS/broker/version", "tern version " TERN_VERSION},
         {"$SYS/broker/uptime", std::to_string(broker.uptime_seconds()) + " seconds"},
         {"$SYS/broker/clients/connected", std::to_string(stats.clients)},
@@ -46,6 +46,15 @@ void publish_sys_topics(Broker& broker, WorkerLoop& loop) {
         {"$SYS/broker/messages/shed", std::to_string(stats.shed)},
         {"$SYS/broker/memory/tracked", std::to_string(broker.memory().tracked())},
     };
+    if (storage::Store* store = broker.store()) {
+        // Storage writes, and the queue entries never written because their subscribers
+        // acknowledged them within the write delay.
+        const storage::StoreStats storage_stats = store->stats();
+        values.emplace_back("$SYS/broker/storage/ops/written",
+                            std::to_string(storage_stats.ops_written));
+        values.emplace_back("$SYS/broker/storage/ops/cancelled",
+                            std::to_string(storage_stats.ops_cancelled));
+    }
     const core::MonoMillis now = loop.now();
     for (const auto& [topic, value] : values) {
         broker.publish(loop, Broker::make_message(topic, value, 0, true, {}, 0, now));

@@ -602,6 +602,93 @@ def test_delayed_will_published_after_restart(make_broker, raws, durability):
     assert receiver.quiet(max(died_at + 5.5 - time.monotonic(), 0.3)) == []
 
 
+def sys_counter(raws, broker, topic, at_least, timeout=6.0):
+    """The value of a retained numeric $SYS topic once it reaches `at_least` (within timeout)."""
+    watcher = raws(broker, 5)
+    assert watcher.connect("sys-watcher-%d" % time.monotonic_ns()).rc == 0
+    assert watcher.subscribe([(topic, 0)]).codes == [0]
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        try:
+            pkt = watcher.recv_type(raw.PUBLISH, max(deadline - time.monotonic(), 0.01))
+        except Exception:  # noqa: BLE001 - timed out: report the last value seen
+            break
+        value = int(pkt.payload)
+        if value >= at_least:
+            break
+    watcher.disconnect()
+    return value
+
+
+@durabilities
+def test_write_delay_acknowledged_entries_are_never_written(make_broker, raws, durability):
+    # With a write delay far longer than the test allows for a PUBACK, an online subscriber's
+    # acknowledgement is what releases the publisher's: the queue entry is never written.
+    broker = durable_broker(make_broker, durability, storage={"write_delay_ms": 10000},
+                            sys_interval=1)
+    sub = connect_session(raws, broker, "wd-sub", 5)
+    assert sub.subscribe([("wd/#", 1)]).codes == [1]
+    pub = raws(broker, 5)
+    assert pub.connect("wd-pub").rc == 0
+    for i in range(20):
+        started = time.monotonic()
+        pid = pub.publish("wd/t", b"m%d" % i, qos=1)
+        got = sub.recv_publish(timeout=5.0, ack=True)
+        assert got.payload == b"m%d" % i
+        puback = pub.recv_type(raw.PUBACK, timeout=5.0)
+        assert puback.packet_id == pid
+        assert time.monotonic() - started < 5.0
+    # Each message's queue entry was created and erased without a write: 2 operations each.
+    cancelled = sys_counter(raws, broker, "$SYS/broker/storage/ops/cancelled", 40)
+    assert cancelled is not None and cancelled >= 40, cancelled
+    # And nothing of them is left to restore after a crash: they were delivered.
+    kill_and_start(broker)
+    assert_summary(broker, sessions=1, queued=0)
+
+
+@durabilities
+def test_write_delay_does_not_hold_offline_sessions_entries(make_broker, raws, durability):
+    # An offline session's entry cannot be acknowledged soon: it is written at once, so the
+    # publisher's PUBACK does not wait out the (here very long) delay, and it survives kill -9.
+    broker = durable_broker(make_broker, durability, storage={"write_delay_ms": 10000})
+    sub = connect_session(raws, broker, "wdo-sub", 5)
+    assert sub.subscribe([("wdo/#", 1)]).codes == [1]
+    sub.disconnect()
+    pub = raws(broker, 5)
+    assert pub.connect("wdo-pub").rc == 0
+    for i in range(5):
+        started = time.monotonic()
+        pub.publish_acked("wdo/t", b"m%d" % i, qos=1, timeout=5.0)
+        assert time.monotonic() - started < 5.0
+    kill_and_start(broker)
+    assert_summary(broker, sessions=1, queued=5)
+    receiver = Receiver(connect_session(raws, broker, "wdo-sub", 5, expect_present=True))
+    assert [p.payload for p in receiver.collect(5)] == [b"m%d" % i for i in range(5)]
+
+
+@durabilities
+def test_write_delay_bounds_the_wait_for_a_silent_subscriber(make_broker, raws, durability):
+    # A subscriber that receives but does not acknowledge: the entry is written once the delay
+    # has passed, then the publisher gets its PUBACK, and a crash keeps the message.
+    broker = durable_broker(make_broker, durability, storage={"write_delay_ms": 1000})
+    sub = connect_session(raws, broker, "wds-sub", 5)
+    assert sub.subscribe([("wds/#", 1)]).codes == [1]
+    pub = raws(broker, 5)
+    assert pub.connect("wds-pub").rc == 0
+    started = time.monotonic()
+    pid = pub.publish("wds/t", b"kept", qos=1)
+    assert sub.recv_publish(timeout=5.0, ack=False).payload == b"kept"
+    puback = pub.recv_type(raw.PUBACK, timeout=10.0)
+    waited = time.monotonic() - started
+    assert puback.packet_id == pid
+    assert 0.9 <= waited < 8.0, "PUBACK after %.2f s (write delay 1 s)" % waited
+    kill_and_start(broker)
+    assert_summary(broker, sessions=1, queued=1)
+    receiver = Receiver(connect_session(raws, broker, "wds-sub", 5, expect_present=True))
+    assert [p.payload for p in receiver.collect(1)] == [b"kept"]
+
+
 @durabilities
 def test_expired_sessions_are_not_restored(make_broker, raws, durability):
     broker = durable_broker(make_broker, durability)

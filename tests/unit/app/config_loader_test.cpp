@@ -57,6 +57,10 @@ void check_same(const BrokerSettings& a, const BrokerSettings& b) {
     CHECK(a.limits.slow_subscriber_messages == b.limits.slow_subscriber_messages);
     CHECK(a.limits.slow_subscriber_bytes == b.limits.slow_subscriber_bytes);
     CHECK(a.data_dir == b.data_dir);
+    CHECK(a.storage.durability == b.storage.durability);
+    CHECK(a.storage.max_retained_messages == b.storage.max_retained_messages);
+    CHECK(a.storage.max_retained_bytes == b.storage.max_retained_bytes);
+    CHECK(a.storage.write_delay_ms == b.storage.write_delay_ms);
 }
 
 ListenerSettings endpoint(const char* address, uint16_t port) {
@@ -137,6 +141,7 @@ data_dir = "/var/lib/tern"
 durability = "sync"
 max_retained_messages = 1000000000
 max_retained_bytes = 7
+write_delay_ms = 250
 
 [auth]
 allow_anonymous = false
@@ -199,12 +204,14 @@ TEST_CASE("every key is read into its field") {
     expected.storage.durability = "sync";
     expected.storage.max_retained_messages = 1'000'000'000;
     expected.storage.max_retained_bytes = 7;
+    expected.storage.write_delay_ms = 250;
     const BrokerSettings loaded = load_config_string(kEveryKey, "t.toml");
     check_same(loaded, expected);
     CHECK(loaded.limits.queue_full_policy == "drop-oldest");
     CHECK(loaded.storage.durability == "sync");
     CHECK(loaded.storage.max_retained_messages == 1'000'000'000);
     CHECK(loaded.storage.max_retained_bytes == 7);
+    CHECK(loaded.storage.write_delay_ms == 250);
     CHECK_FALSE(loaded.auth.allow_anonymous);
     CHECK(loaded.auth.allow_anonymous_set);
     CHECK(loaded.auth.password_file == "/etc/tern/passwd");
@@ -275,7 +282,7 @@ TEST_CASE("configs/tern.toml sets every known key explicitly") {
     content << file.rdbuf();
     const std::string text = content.str();
     const std::vector<std::string> keys = tern::app::known_config_keys();
-    CHECK(keys.size() == 78);
+    CHECK(keys.size() == 79);
     const std::set<std::string> commented_bridge_keys{
         "jwt_secret_file", "jwt_secret", "jwt_issuer",  "jwt_audience",
         "cert_file",       "key_file",   "ca_file",     "require_certificate",

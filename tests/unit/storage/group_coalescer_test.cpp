@@ -1,9 +1,9 @@
-// Tests for group-commit coalescing: which writes of a group the writer can leave out.
+// Tests for write avoidance: which writes of the waiting batches the writer can leave out.
 #include "storage/group_coalescer.hpp"
 
 #include <doctest/doctest.h>
 
-#include <algorithm>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -16,58 +16,133 @@ WriteBatch::PutQueued put(std::string client, uint64_t seq, bool creates) {
     return WriteBatch::PutQueued{std::move(client), seq, "value", creates};
 }
 
-std::vector<CommitQueue::Pending> group_of(std::vector<std::vector<WriteBatch::Op>> batches) {
-    std::vector<CommitQueue::Pending> group;
-    for (auto& ops : batches) {
+// The writer's window: batches that do not move while the coalescer knows them.
+struct Window {
+    std::deque<CommitQueue::Pending> batches;
+    GroupCoalescer coalescer;
+
+    // Admits a batch; returns how many operations that cancelled.
+    std::size_t add(std::vector<WriteBatch::Op> ops) {
         WriteBatch batch;
         for (auto& op : ops) {
             batch.add(std::move(op));
         }
-        group.push_back(CommitQueue::Pending{std::move(batch), nullptr});
+        CommitQueue::Pending& pending = batches.emplace_back();
+        pending.batch = std::move(batch);
+        pending.skip.assign(pending.batch.size(), false);
+        pending.live = pending.batch.size();
+        return coalescer.add(pending);
     }
-    return group;
-}
+    std::vector<bool> skip(std::size_t batch) const { return batches[batch].skip; }
+    // The first `count` batches leave to be written, as one group.
+    std::vector<CommitQueue::Pending> take(std::size_t count) {
+        std::vector<CommitQueue::Pending> group;
+        for (std::size_t n = 0; n < count; ++n) {
+            coalescer.remove(batches.front());
+            group.push_back(std::move(batches.front()));
+            batches.pop_front();
+        }
+        coalescer.plan_group(group);
+        return group;
+    }
+};
 
 }  // namespace
 
-TEST_CASE("An entry created and erased within a group writes nothing") {
-    GroupCoalescer coalescer;
-    auto group = group_of({{put("a", 1, true)}, {Op::EraseQueued{"a", 1}}});
-    CHECK(coalescer.plan(group) == std::vector<bool>{true, true});
+TEST_CASE("An entry created and erased while waiting writes nothing, in any two batches") {
+    Window window;
+    CHECK(window.add({put("a", 1, true), put("a", 2, true)}) == 0);
+    CHECK(window.add({Op::EraseRetained{"t"}}) == 0);
+    CHECK(window.add({Op::EraseQueued{"a", 1}}) == 2);
+    CHECK(window.skip(0) == std::vector<bool>{true, false});
+    CHECK(window.batches[0].live == 1);
+    CHECK(window.skip(2) == std::vector<bool>{true});
+    CHECK(window.batches[2].live == 0);   // may complete without writing
+    CHECK(window.coalescer.size() == 1);  // a/2 still waits for its erase
 }
 
-TEST_CASE("An erase of an entry stored before the group is written") {
-    GroupCoalescer coalescer;
-    // Rewritten, then erased: only the erase matters, and it must reach the database.
-    auto group = group_of({{put("a", 1, false), Op::EraseQueued{"a", 1}}});
-    CHECK(coalescer.plan(group) == std::vector<bool>{true, false});
+TEST_CASE("An erase of an entry stored before it waited is written") {
+    Window window;
+    // A rewrite of a stored entry (creates = false), then its erase: both reach the database,
+    // or a crash in between would leave the old value; within one group only the erase counts.
+    CHECK(window.add({put("a", 1, false)}) == 0);
+    CHECK(window.add({Op::EraseQueued{"a", 1}}) == 0);
+    CHECK(window.skip(0) == std::vector<bool>{false});
+    auto group = window.take(2);
+    CHECK(group[0].skip == std::vector<bool>{true});
+    CHECK(group[1].skip == std::vector<bool>{false});
+    CHECK(group[0].live == 0);
+    CHECK(group[1].live == 1);
 }
 
-TEST_CASE("Only the last write of a key counts, and keys never mix") {
-    GroupCoalescer coalescer;
-    auto group = group_of({
-        {put("a", 1, true), put("b", 1, true), Op::PutIncomingQos2{"a", 1}},
-        {put("a", 1, false), Op::PutRetained{}, put("a", 2, true)},
-        {Op::EraseIncomingQos2{"a", 1}, put("ab", 1, true)},
-    });
-    // a/1 put twice: the first is skipped, the second (the entry's state now) kept. b/1, a/2 and
-    // ab/1 are written once. The QoS 2 id a/1 was put and erased here: nothing. Retained: kept.
-    CHECK(coalescer.plan(group) ==
-          std::vector<bool>{true, false, true, false, false, false, true, false});
+TEST_CASE("Once its batch is written, an entry's erase must be written too") {
+    Window window;
+    window.add({put("a", 1, true)});
+    auto first = window.take(1);
+    CHECK(first[0].skip == std::vector<bool>{false});
+    CHECK(window.coalescer.size() == 0);
+    CHECK(window.add({Op::EraseQueued{"a", 1}}) == 0);
+    CHECK(window.skip(0) == std::vector<bool>{false});
+}
+
+TEST_CASE("Keys never mix, and a rewritten entry is no longer cancelled while it waits") {
+    Window window;
+    // A QoS 2 delivery: created, its packet id recorded (a rewrite), then completed.
+    window.add({put("a", 1, true), put("b", 1, true), Op::PutIncomingQos2{"a", 1}});
+    window.add({put("a", 1, false), Op::PutRetained{}, put("ab", 1, true)});
+    CHECK(window.coalescer.size() == 3);  // b/1, ab/1 and the QoS 2 id a/1
+    CHECK(window.add({Op::EraseIncomingQos2{"a", 1}, Op::EraseQueued{"a", 1}}) == 2);
+    CHECK(window.skip(0) == std::vector<bool>{false, false, true});
+    CHECK(window.skip(1) == std::vector<bool>{false, false, false});
+    CHECK(window.skip(2) == std::vector<bool>{true, false});
+    CHECK(window.coalescer.size() == 2);
+    // Written as one group, the entry created and erased there writes nothing after all.
+    auto group = window.take(3);
+    CHECK(group[0].skip == std::vector<bool>{true, false, true});
+    CHECK(group[1].skip == std::vector<bool>{true, false, false});
+    CHECK(group[2].skip == std::vector<bool>{true, true});
+    CHECK(window.coalescer.size() == 0);
+}
+
+TEST_CASE("The window's table grows, shrinks by erases and finds every key on the way") {
+    Window window;
+    // Many entries, cancelled in an order unlike their insertion, so that backward-shift
+    // deletion moves entries around in probe runs of every length.
+    std::vector<WriteBatch::Op> created;
+    for (uint64_t seq = 1; seq <= 3000; ++seq) {
+        created.emplace_back(put("c", seq * 4096, true));  // equal low bits: long probe runs
+    }
+    window.add(std::move(created));
+    CHECK(window.coalescer.size() == 3000);
+    std::size_t cancelled = 0;
+    for (uint64_t seq = 3000; seq >= 1; seq -= 2) {
+        cancelled += window.add({Op::EraseQueued{"c", seq * 4096}});
+        if (seq < 2) {
+            break;
+        }
+    }
+    CHECK(cancelled == 2 * 1500);
+    CHECK(window.coalescer.size() == 1500);
+    for (uint64_t seq = 1; seq <= 3000; seq += 2) {
+        CHECK(window.add({Op::EraseQueued{"c", seq * 4096}}) == 2);
+    }
+    CHECK(window.coalescer.size() == 0);
+    CHECK(window.batches[0].live == 0);
 }
 
 TEST_CASE("A group reuses the table of a larger group before it") {
-    GroupCoalescer coalescer;
-    std::vector<std::vector<WriteBatch::Op>> big(1);
+    Window window;
+    std::vector<WriteBatch::Op> big;
     for (uint64_t seq = 1; seq <= 5000; ++seq) {
-        big[0].emplace_back(put("c", seq, true));
+        big.emplace_back(put("c", seq, true));
     }
-    auto first = group_of(std::move(big));
-    const std::vector<bool>& plan = coalescer.plan(first);
-    CHECK(plan.size() == 5000);
-    CHECK(std::count(plan.begin(), plan.end(), true) == 0);
+    window.add(std::move(big));
+    auto first = window.take(1);
+    CHECK(first[0].live == 5000);
     // Nothing of the first group leaks into the second: seq 7 was put there, not erased here.
-    auto second =
-        group_of({{Op::EraseQueued{"c", 7}}, {put("c", 9, true), Op::EraseQueued{"c", 9}}});
-    CHECK(coalescer.plan(second) == std::vector<bool>{false, true, true});
+    window.add({Op::EraseQueued{"c", 7}});
+    CHECK(window.add({put("c", 9, true), Op::EraseQueued{"c", 9}}) == 2);
+    auto second = window.take(2);
+    CHECK(second[0].skip == std::vector<bool>{false});
+    CHECK(second[1].skip == std::vector<bool>{true, true});
 }
