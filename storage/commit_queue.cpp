@@ -116,6 +116,7 @@ void CommitQueue::run() {
         const std::size_t ready = ready_prefix(now, closing);
         for (std::size_t index = 0; index < ready; ++index) {
             _coalescer->remove(_window.front());  // before the batch moves: keys view into it
+            _window_ops -= _window.front().batch.size();
             group.push_back(std::move(_window.front()));
             _window.pop_front();
         }
@@ -173,6 +174,7 @@ std::size_t CommitQueue::admit(std::vector<Pending>& arrived, Clock::time_point 
     std::size_t cancelled = 0;
     for (Pending& pending : arrived) {
         Pending& admitted = _window.emplace_back(std::move(pending));
+        _window_ops += admitted.batch.size();
         ++_admitted;
         admitted.skip.assign(admitted.batch.size(), false);
         admitted.live = admitted.batch.size();
@@ -193,10 +195,16 @@ std::size_t CommitQueue::ready_prefix(Clock::time_point now, bool closing) const
     }
     // Through the last batch that may not wait (everything before it is written with it)...
     const uint64_t first_admitted = _admitted - _window.size();
-    std::size_t ready = _must_write_to > first_admitted ? _must_write_to - first_admitted : 0;
+    const std::size_t forced =
+        _must_write_to > first_admitted ? _must_write_to - first_admitted : 0;
     // ... then every batch whose delay is over (dues grow with admission order) or that has
-    // nothing left to write.
-    while (ready < _window.size() && (_window[ready].due <= now || _window[ready].live == 0)) {
+    // nothing left to write, and as many more as it takes to bring the window back under its
+    // bound.
+    std::size_t ready = 0;
+    std::size_t kept_ops = _window_ops;
+    while (ready < _window.size() && (ready < forced || _window[ready].due <= now ||
+                                      _window[ready].live == 0 || kept_ops > kMaxWindowOps)) {
+        kept_ops -= _window[ready].batch.size();
         ++ready;
     }
     return ready;

@@ -138,7 +138,7 @@ constexpr std::array kSettingKeys{
     integer_key<BrokerSettings, &core::StorageConfig::max_retained_bytes>(
         "storage.max_retained_bytes", 0, 1024 * kGiB),
     integer_key<BrokerSettings, &core::StorageConfig::write_delay_ms>("storage.write_delay_ms", 0,
-                                                                      10'000),
+                                                                      1'000),
     boolean_key<BrokerSettings, &core::AuthConfig::allow_anonymous>("auth.allow_anonymous"),
     string_key<BrokerSettings, &core::AuthConfig::password_file>("auth.password_file", nullptr),
     string_key<BrokerSettings, &core::AuthConfig::acl_file>("auth.acl_file", nullptr),

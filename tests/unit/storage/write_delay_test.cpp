@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/commit_queue.hpp"
 #include "store_harness.hpp"
 
 using namespace tern::storage;
@@ -169,4 +170,31 @@ TEST_CASE_TEMPLATE("A batch that may not wait writes the waiting ones before it,
     if (H::kPersistent) {
         CHECK(stored_seqs(*h.store) == std::vector<uint64_t>{1, 2, 3, 4});
     }
+}
+
+TEST_CASE_TEMPLATE("The oldest waiting batches are written early when the window is full", H,
+                   test::MemoryHarness, test::AsyncHarness) {
+    StorageSettings settings;
+    settings.write_delay = 30s;
+    constexpr std::size_t kBatches = 300;
+    constexpr std::size_t kPerBatch = 1000;  // 300k operations: over CommitQueue::kMaxWindowOps
+    static_assert(kBatches * kPerBatch > CommitQueue::kMaxWindowOps + 2 * kPerBatch);
+    Completions completions(kBatches);
+    H h{settings};
+    Loaded loaded;
+    h.store->load(loaded);
+    for (std::size_t batch = 0; batch < kBatches; ++batch) {
+        std::vector<WriteBatch::Op> ops;
+        for (std::size_t n = 0; n < kPerBatch; ++n) {
+            ops.emplace_back(Op::PutQueued{"c", batch * kPerBatch + n + 1, "v", true});
+        }
+        h.store->submit(waiting(std::move(ops)), completions.callback(static_cast<int>(batch)));
+    }
+    // The first batches leave the window, written, long before their delay is over; the
+    // newest (within the bound) still wait.
+    CHECK(completions.wait(0, 10s));
+    CHECK(completions.wait(static_cast<int>(kBatches - CommitQueue::kMaxWindowOps / kPerBatch) - 2,
+                           10s));
+    CHECK_FALSE(completions.wait(static_cast<int>(kBatches) - 1, 200ms));
+    CHECK(h.store->stats().ops_written >= (kBatches * kPerBatch) - CommitQueue::kMaxWindowOps);
 }
