@@ -108,11 +108,9 @@ void GroupCoalescer::erase_entry(Entry* entry) {
     --_window_size;
 }
 
-void GroupCoalescer::prefetch_slot(const WriteBatch::Op& batch_op) const {
-    const KeyedOp op = keyed(batch_op);
-    if (op.keyed && _window_size != 0) {
-        __builtin_prefetch(
-            &_entries[hash(Key{op.client_id, op.number, op.queue}) & (_entries.size() - 1)]);
+void GroupCoalescer::prefetch_slot(const Key& key) const {
+    if (_window_size != 0) {
+        __builtin_prefetch(&_entries[hash(key) & (_entries.size() - 1)]);
     }
 }
 
@@ -121,8 +119,10 @@ std::size_t GroupCoalescer::add(CommitQueue::Pending& pending) {
     const std::vector<WriteBatch::Op>& ops = pending.batch.ops();
     // The table is larger than the cache and every key lands somewhere else in it: ask for
     // all of the batch's slots first, so that the misses overlap instead of adding up.
-    for (const WriteBatch::Op& op : ops) {
-        prefetch_slot(op);
+    for (const WriteBatch::Op& batch_op : ops) {
+        if (const KeyedOp op = keyed(batch_op); op.keyed) {
+            prefetch_slot(Key{op.client_id, op.number, op.queue});
+        }
     }
     for (uint32_t index = 0; index < ops.size(); ++index) {
         const KeyedOp op = keyed(ops[index]);
@@ -155,12 +155,12 @@ void GroupCoalescer::remove(const CommitQueue::Pending& pending) {
     if (_window_size == 0) {
         return;
     }
-    // Cancelled operations left the table when they were cancelled; the rest are looked up
-    // like add() does, their slots requested first.
+    // Only the batch's live creations can be in the table (cancelled operations left it when
+    // they were cancelled); they are looked up like add() does, their slots requested first.
     const std::vector<WriteBatch::Op>& ops = pending.batch.ops();
     for (uint32_t index = 0; index < ops.size(); ++index) {
-        if (!pending.skip[index]) {
-            prefetch_slot(ops[index]);
+        if (const KeyedOp op = keyed(ops[index]); op.keyed && op.creates && !pending.skip[index]) {
+            prefetch_slot(Key{op.client_id, op.number, op.queue});
         }
     }
     for (uint32_t index = 0; index < ops.size(); ++index) {

@@ -52,14 +52,14 @@ class GroupCoalescer {
     //
     // Open addressing with linear probing and backward-shift deletion, at most half full: a
     // lookup per operation on the writer thread, which sees every message, costs a probe or
-    // two and no allocation. Queue keys hash by their seq alone (see hash()).
+    // two and no allocation. Queue keys hash by their seq, not their client id (see hash()).
     struct Entry {
         Key key;
         CommitQueue::Pending* batch = nullptr;  // null = empty slot
         uint32_t op = 0;
     };
-    // Asks for the slot of `op`'s key, if it has one (see add()).
-    void prefetch_slot(const WriteBatch::Op& op) const;
+    // Asks for the slot of `key` (see add()).
+    void prefetch_slot(const Key& key) const;
     Entry* find_entry(const Key& key);
     void insert_entry(const Key& key, CommitQueue::Pending* batch, uint32_t op);
     void erase_entry(Entry* entry);

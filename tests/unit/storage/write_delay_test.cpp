@@ -79,6 +79,13 @@ void put_session(Store& store, std::string client) {
     test::commit(store, test::batch_of(Op::PutSession{std::move(record)}));
 }
 
+// A started store (loaded) with a session "c" for the queue entries.
+void start_with_session(Store& store) {
+    Loaded loaded;
+    store.load(loaded);
+    put_session(store, "c");
+}
+
 std::vector<uint64_t> stored_seqs(Store& store) {
     Loaded loaded;
     store.load(loaded);
@@ -122,9 +129,7 @@ TEST_CASE_TEMPLATE("An entry still queued when its delay passes is written", H, 
     settings.write_delay = 100ms;
     Completions completions(1);  // outlives the store, whose close may complete batches
     H h{settings};
-    Loaded loaded;
-    h.store->load(loaded);
-    put_session(*h.store, "c");
+    start_with_session(*h.store);
     const uint64_t written_before = h.store->stats().ops_written;
     const auto started = std::chrono::steady_clock::now();
     h.store->submit(waiting({created("c", 7)}), completions.callback(0));
@@ -145,9 +150,7 @@ TEST_CASE_TEMPLATE("A batch that may not wait writes the waiting ones before it,
     settings.write_delay = 30s;
     Completions completions(4);  // outlives the store, whose close may complete batches
     H h{settings};
-    Loaded loaded;
-    h.store->load(loaded);
-    put_session(*h.store, "c");
+    start_with_session(*h.store);
     h.store->submit(waiting({created("c", 1)}), completions.callback(0));
     h.store->submit(waiting({created("c", 2)}), completions.callback(1));
     SUBCASE("not allowed to wait") {
