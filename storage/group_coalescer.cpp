@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <functional>
 #include <variant>
 
@@ -55,14 +56,86 @@ std::size_t GroupCoalescer::hash(const Key& key) noexcept {
         key.queue ? mixed ^ (mixed >> 32) : std::hash<std::string_view>{}(key.client_id) ^ mixed);
 }
 
-GroupCoalescer::Entry* GroupCoalescer::find_entry(const Key& key) {
+uint32_t GroupCoalescer::client_hash(std::string_view client_id) noexcept {
+    // A check, not an index (seqs are unique across clients): the length and the last bytes,
+    // where client ids of one fleet differ, are enough, and cheaper than hashing them all.
+    uint64_t tail = 0;
+    const std::size_t take = std::min<std::size_t>(client_id.size(), sizeof tail);
+    if (take != 0) {
+        std::memcpy(&tail, client_id.data() + client_id.size() - take, take);
+    }
+    const uint64_t mixed = (tail ^ client_id.size()) * 0x9E3779B97F4A7C15ULL;
+    return static_cast<uint32_t>(mixed >> 32);
+}
+
+void GroupCoalescer::grow_ring() {
+    std::vector<SeqSlot> old = std::move(_ring);
+    _ring.assign(std::max<std::size_t>(4096, 2 * old.size()), SeqSlot{});
+    // Seqs that did not share a slot of the smaller ring do not share one of this one.
+    for (const SeqSlot& slot : old) {
+        if (slot.tracked.batch != nullptr) {
+            ring_slot(slot.seq) = slot;
+        }
+    }
+}
+
+GroupCoalescer::Tracked* GroupCoalescer::find_tracked(const Key& key) {
     if (_window_size == 0) {
+        return nullptr;
+    }
+    if (key.queue) {
+        if (_ring.empty()) {
+            return nullptr;
+        }
+        SeqSlot& slot = ring_slot(key.number);
+        return slot.tracked.batch != nullptr && slot.seq == key.number &&
+                       slot.client_hash == client_hash(key.client_id)
+                   ? &slot.tracked
+                   : nullptr;
+    }
+    Entry* entry = find_entry(key);
+    return entry != nullptr ? &entry->tracked : nullptr;
+}
+
+void GroupCoalescer::track(const Key& key, CommitQueue::Pending* batch, uint32_t op) {
+    if (!key.queue) {
+        insert_entry(key, Tracked{batch, op});
+        ++_entry_count;
+        ++_window_size;
+        return;
+    }
+    if (_ring.empty()) {
+        grow_ring();
+    }
+    while (ring_slot(key.number).tracked.batch != nullptr && _ring.size() < kMaxRingSlots) {
+        grow_ring();
+    }
+    SeqSlot& slot = ring_slot(key.number);
+    if (slot.tracked.batch == nullptr) {
+        ++_window_size;
+    }
+    // Else the ring is at its largest and the older entry is forgotten: it will be written.
+    slot = SeqSlot{key.number, Tracked{batch, op}, client_hash(key.client_id)};
+}
+
+void GroupCoalescer::forget(const Key& key, Tracked* tracked) {
+    --_window_size;
+    if (key.queue) {
+        *tracked = Tracked{};
+        return;
+    }
+    erase_entry(find_entry(key));  // a second probe, on the rare QoS 2 path
+    --_entry_count;
+}
+
+GroupCoalescer::Entry* GroupCoalescer::find_entry(const Key& key) {
+    if (_entry_count == 0) {
         return nullptr;
     }
     const std::size_t mask = _entries.size() - 1;
     for (std::size_t index = hash(key) & mask;; index = (index + 1) & mask) {
         Entry& entry = _entries[index];
-        if (entry.batch == nullptr) {
+        if (entry.tracked.batch == nullptr) {
             return nullptr;
         }
         if (entry.key == key) {
@@ -71,24 +144,22 @@ GroupCoalescer::Entry* GroupCoalescer::find_entry(const Key& key) {
     }
 }
 
-void GroupCoalescer::insert_entry(const Key& key, CommitQueue::Pending* batch, uint32_t op) {
-    if (2 * (_window_size + 1) > _entries.size()) {
+void GroupCoalescer::insert_entry(const Key& key, Tracked tracked) {
+    if (2 * (_entry_count + 1) > _entries.size()) {
         std::vector<Entry> old = std::move(_entries);
         _entries.assign(std::max<std::size_t>(64, 2 * old.size()), Entry{});
-        _window_size = 0;
         for (const Entry& entry : old) {
-            if (entry.batch != nullptr) {
-                insert_entry(entry.key, entry.batch, entry.op);
+            if (entry.tracked.batch != nullptr) {
+                insert_entry(entry.key, entry.tracked);
             }
         }
     }
     const std::size_t mask = _entries.size() - 1;
     std::size_t index = hash(key) & mask;
-    while (_entries[index].batch != nullptr) {
+    while (_entries[index].tracked.batch != nullptr) {
         index = (index + 1) & mask;
     }
-    _entries[index] = Entry{key, batch, op};
-    ++_window_size;
+    _entries[index] = Entry{key, tracked};
 }
 
 void GroupCoalescer::erase_entry(Entry* entry) {
@@ -96,7 +167,7 @@ void GroupCoalescer::erase_entry(Entry* entry) {
     // does not lie between the hole and itself, so that no lookup stops early.
     const std::size_t mask = _entries.size() - 1;
     std::size_t hole = static_cast<std::size_t>(entry - _entries.data());
-    for (std::size_t next = (hole + 1) & mask; _entries[next].batch != nullptr;
+    for (std::size_t next = (hole + 1) & mask; _entries[next].tracked.batch != nullptr;
          next = (next + 1) & mask) {
         const std::size_t home = hash(_entries[next].key) & mask;
         if (((next - home) & mask) >= ((next - hole) & mask)) {
@@ -105,11 +176,14 @@ void GroupCoalescer::erase_entry(Entry* entry) {
         }
     }
     _entries[hole] = Entry{};
-    --_window_size;
 }
 
 void GroupCoalescer::prefetch_slot(const Key& key) const {
-    if (_window_size != 0) {
+    if (key.queue) {
+        if (!_ring.empty()) {
+            __builtin_prefetch(&_ring[key.number & (_ring.size() - 1)]);
+        }
+    } else if (_entry_count != 0) {
         __builtin_prefetch(&_entries[hash(key) & (_entries.size() - 1)]);
     }
 }
@@ -117,8 +191,7 @@ void GroupCoalescer::prefetch_slot(const Key& key) const {
 std::size_t GroupCoalescer::add(CommitQueue::Pending& pending) {
     std::size_t cancelled = 0;
     const std::vector<WriteBatch::Op>& ops = pending.batch.ops();
-    // The table is larger than the cache and every key lands somewhere else in it: ask for
-    // all of the batch's slots first, so that the misses overlap instead of adding up.
+    // Ask for all of the batch's slots first, so that misses overlap instead of adding up.
     for (const WriteBatch::Op& batch_op : ops) {
         if (const KeyedOp op = keyed(batch_op); op.keyed) {
             prefetch_slot(Key{op.client_id, op.number, op.queue});
@@ -130,23 +203,23 @@ std::size_t GroupCoalescer::add(CommitQueue::Pending& pending) {
             continue;
         }
         const Key key{op.client_id, op.number, op.queue};
-        Entry* entry = find_entry(key);
-        if (entry == nullptr) {
+        Tracked* tracked = find_tracked(key);
+        if (tracked == nullptr) {
             // Only a key the window creates can vanish without a trace: an erase of a key stored
             // earlier, or a rewrite of it, must reach the database.
             if (op.creates) {
-                insert_entry(key, &pending, index);
+                track(key, &pending, index);
             }
             continue;
         }
         if (op.erases) {
             // Created and erased before anything of it was written: the database never needs
             // to hear of it. Both batches may complete without writing these operations.
-            skip(*entry->batch, entry->op);
+            skip(*tracked->batch, tracked->op);
             skip(pending, index);
             cancelled += 2;
         }
-        erase_entry(entry);  // cancelled, or rewritten: written as it comes from now on
+        forget(key, tracked);  // cancelled, or rewritten: written as it comes from now on
     }
     return cancelled;
 }
@@ -155,7 +228,7 @@ void GroupCoalescer::remove(const CommitQueue::Pending& pending) {
     if (_window_size == 0) {
         return;
     }
-    // Only the batch's live creations can be in the table (cancelled operations left it when
+    // Only the batch's live creations can be tracked (cancelled operations were forgotten when
     // they were cancelled); they are looked up like add() does, their slots requested first.
     const std::vector<WriteBatch::Op>& ops = pending.batch.ops();
     for (uint32_t index = 0; index < ops.size(); ++index) {
@@ -168,9 +241,10 @@ void GroupCoalescer::remove(const CommitQueue::Pending& pending) {
         if (!op.keyed || !op.creates || pending.skip[index]) {
             continue;
         }
-        Entry* entry = find_entry(Key{op.client_id, op.number, op.queue});
-        if (entry != nullptr && entry->batch == &pending) {
-            erase_entry(entry);  // stored now
+        const Key key{op.client_id, op.number, op.queue};
+        Tracked* tracked = find_tracked(key);
+        if (tracked != nullptr && tracked->batch == &pending) {
+            forget(key, tracked);  // stored now
         }
     }
 }

@@ -13,6 +13,7 @@ namespace tern::storage {
 
 // Writer thread only. Keys are queue entries (client id, seq) and incoming QoS 2 ids (client
 // id, packet id); the client ids are views into the batches, which must not move while known.
+// Queue seqs are unique across clients (the broker takes them from one counter).
 class GroupCoalescer {
   public:
     // A batch joined the window of batches waiting to be written. Each key it erases that was
@@ -31,6 +32,9 @@ class GroupCoalescer {
     // last operation stays after it.
     void plan_group(std::vector<CommitQueue::Pending>& group);
 
+    // The most slots the ring of waiting queue entries grows to (24 bytes each), see _ring.
+    static constexpr std::size_t kMaxRingSlots = std::size_t{1} << 19;
+
     // Keys currently known (tests).
     std::size_t size() const noexcept { return _window_size; }
 
@@ -44,27 +48,49 @@ class GroupCoalescer {
             return number == other.number && queue == other.queue && client_id == other.client_id;
         }
     };
-    static std::size_t hash(const Key& key) noexcept;
 
     // The window's keys: each queue entry or QoS 2 id the window created, with its one write so
     // far. A second write of the key (a rewrite, which never waits: its batch is written with
-    // everything before it) ends the tracking, and the key is then simply written.
-    //
-    // Open addressing with linear probing and backward-shift deletion, at most half full: a
-    // lookup per operation on the writer thread, which sees every message, costs a probe or
-    // two and no allocation. Queue keys hash by their seq, not their client id (see hash()).
-    struct Entry {
-        Key key;
-        CommitQueue::Pending* batch = nullptr;  // null = empty slot
+    // everything before it) ends the tracking, and the key is then simply written. Forgetting a
+    // key is always safe: it is then written, and so is its erase.
+    struct Tracked {
+        CommitQueue::Pending* batch = nullptr;  // null = not tracked
         uint32_t op = 0;
     };
-    // Asks for the slot of `key` (see add()).
-    void prefetch_slot(const Key& key) const;
+    Tracked* find_tracked(const Key& key);
+    void track(const Key& key, CommitQueue::Pending* batch, uint32_t op);
+    void forget(const Key& key, Tracked* tracked);
+    void prefetch_slot(const Key& key) const;  // asks for the key's slot (see add())
+
+    // Queue entries, by seq, direct-mapped (slot = seq modulo the ring's size). Seqs come from
+    // one node-wide counter, and the window's entries are the last write delay's worth of them:
+    // consecutive entries share cache lines, and an acknowledgement finds its entry where the
+    // recent ones are, in the cache, where a hash would scatter both over the whole table.
+    // Two waiting seqs that map to one slot grow the ring, up to kMaxRingSlots; past that the
+    // older one is forgotten.
+    struct SeqSlot {
+        uint64_t seq = 0;
+        Tracked tracked;
+        uint32_t client_hash = 0;  // the client id checked without reading the older batch
+    };
+    static uint32_t client_hash(std::string_view client_id) noexcept;
+    SeqSlot& ring_slot(uint64_t seq) noexcept { return _ring[seq & (_ring.size() - 1)]; }
+    void grow_ring();
+    std::vector<SeqSlot> _ring;  // size 0 or a power of two
+
+    // Incoming QoS 2 ids (a few per QoS 2 publisher): open addressing with linear probing and
+    // backward-shift deletion, at most half full.
+    struct Entry {
+        Key key;
+        Tracked tracked;
+    };
+    static std::size_t hash(const Key& key) noexcept;
     Entry* find_entry(const Key& key);
-    void insert_entry(const Key& key, CommitQueue::Pending* batch, uint32_t op);
+    void insert_entry(const Key& key, Tracked tracked);
     void erase_entry(Entry* entry);
     std::vector<Entry> _entries;  // size 0 or a power of two
-    std::size_t _window_size = 0;
+    std::size_t _entry_count = 0;
+    std::size_t _window_size = 0;  // keys tracked in both tables
 
     // plan_group's table: open addressing, reused across groups.
     struct Slot {

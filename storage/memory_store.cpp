@@ -102,8 +102,9 @@ void MemoryStore::apply(std::vector<CommitQueue::Pending>& group) {
                         contents.queues.erase(change.client_id);
                         contents.incoming_qos2.erase(change.client_id);
                     } else if constexpr (std::is_same_v<T, WriteBatch::PutQueued>) {
+                        std::string scratch;
                         contents.queues[change.client_id][change.seq] =
-                            decode_queued_value(change.seq, change.value);
+                            decode_queued_value(change.seq, change.encoded(scratch));
                     } else if constexpr (std::is_same_v<T, WriteBatch::EraseQueued>) {
                         auto it = contents.queues.find(change.client_id);
                         if (it != contents.queues.end()) {

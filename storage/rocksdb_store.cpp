@@ -378,6 +378,7 @@ void RocksDbStore::commit(std::vector<CommitQueue::Pending>& group) {
     rocksdb::WriteBatch batch;
     // Retained size changes apply only once the write succeeded: nullopt = erased.
     std::vector<std::pair<std::string, std::optional<uint64_t>>> retained_changes;
+    std::string scratch;  // queue entries encoded here, then copied into the batch
     for (CommitQueue::Pending& pending : group) {
         std::size_t index = 0;
         for (const WriteBatch::Op& op : pending.batch.ops()) {
@@ -408,7 +409,7 @@ void RocksDbStore::commit(std::vector<CommitQueue::Pending>& group) {
                         batch.DeleteRange(family(kIncomingQos2), begin, end);
                     } else if constexpr (std::is_same_v<T, WriteBatch::PutQueued>) {
                         batch.Put(family(kQueue), queue_key(change.client_id, change.seq),
-                                  change.value);
+                                  change.encoded(scratch));
                     } else if constexpr (std::is_same_v<T, WriteBatch::EraseQueued>) {
                         batch.Delete(family(kQueue), queue_key(change.client_id, change.seq));
                     } else if constexpr (std::is_same_v<T, WriteBatch::PutIncomingQos2>) {

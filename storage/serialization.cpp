@@ -491,10 +491,15 @@ std::string encode_queued(const QueuedRecord& entry) {
 }
 
 std::string encode_queued(const QueuedView& entry) {
-    // Sized once: the per-message path calls this, and growing the string step by step costs
-    // more than the copy itself.
-    constexpr std::size_t kFixedFields = 32;  // version, flags, state, varints
     std::string out;
+    encode_queued(entry, out);
+    return out;
+}
+
+void encode_queued(const QueuedView& entry, std::string& out) {
+    // Sized once: growing the string step by step costs more than the copy itself.
+    constexpr std::size_t kFixedFields = 32;  // version, flags, state, varints
+    out.clear();
     out.reserve(kFixedFields + entry.message.topic.size() + entry.message.payload.size() +
                 5 * entry.subscription_ids.size());
     ValueWriter writer(out);
@@ -508,7 +513,6 @@ std::string encode_queued(const QueuedView& entry) {
     }
     writer.text(entry.message.topic);
     write_message_body(writer, entry.message);
-    return out;
 }
 
 QueuedRecord decode_queued(std::string_view key, std::string_view value) {

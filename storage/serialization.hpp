@@ -83,6 +83,8 @@ struct QueuedView {
 
 std::string encode_queued(const QueuedRecord& entry);
 std::string encode_queued(const QueuedView& entry);
+// The same into `out` (replacing its contents, keeping its capacity).
+void encode_queued(const QueuedView& entry, std::string& out);
 QueuedRecord decode_queued(std::string_view key, std::string_view value);
 // decode_queued() with the seq already taken from the key.
 QueuedRecord decode_queued_value(uint64_t seq, std::string_view value);

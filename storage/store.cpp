@@ -16,6 +16,25 @@ UnixMillis unix_now_ms() noexcept {
 WriteBatch::PutQueued::PutQueued(std::string owner, const QueuedRecord& entry, bool first_write)
     : PutQueued(std::move(owner), entry.seq, encode_queued(entry), first_write) {}
 
+std::string_view WriteBatch::PutQueued::encoded(std::string& scratch) const {
+    if (!message) {
+        return value;
+    }
+    QueuedView view;
+    view.qos = fields.qos;
+    view.retain = fields.retain;
+    view.state = fields.state;
+    view.packet_id = fields.packet_id;
+    view.message = MessageView{message->topic,
+                               message->payload,
+                               message->qos,
+                               message->retain,
+                               message->shared_properties().pointer(),
+                               fields.expires_at};
+    encode_queued(view, scratch);
+    return scratch;
+}
+
 const std::vector<uint64_t>& StoreStats::latency_bounds_us() {
     static const std::vector<uint64_t> kBounds{50,      100,     250,     500,      1'000,
                                                2'500,   5'000,   10'000,  25'000,   50'000,

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/message.hpp"
 #include "records.hpp"
 
 namespace tern::storage {
@@ -59,18 +60,40 @@ class WriteBatch {
     struct EraseSession {
         std::string client_id;
     };
-    // A queue entry, carried encoded (encode_queued): the thread that adds it encodes it, while
-    // the message is in its cache, and the single writer thread only copies bytes.
+    // A queue entry: encoded (`value`), or the broker's message and the entry's own fields
+    // (`message` set, `value` empty), encoded by the writer thread only if it is written. Most
+    // entries of online sessions are acknowledged while they wait and never are, and fan-out to
+    // many sessions shares one message instead of holding a copy per entry.
     struct PutQueued {
+        // What a borrowed entry stores besides its message (see QueuedView).
+        struct Fields {
+            UnixMillis expires_at = 0;  // the message's expiry, 0 = never
+            uint16_t packet_id = 0;
+            uint8_t qos = 0;
+            bool retain = false;
+            QueuedRecord::State state = QueuedRecord::State::Queued;
+        };
         PutQueued(std::string owner, const QueuedRecord& entry, bool first_write = false);
         PutQueued(std::string owner, uint64_t entry_seq, std::string encoded, bool first_write)
             : client_id(std::move(owner)),
               seq(entry_seq),
               value(std::move(encoded)),
               creates(first_write) {}
+        PutQueued(std::string owner, uint64_t entry_seq, core::MessagePtr source,
+                  const Fields& entry_fields, bool first_write)
+            : client_id(std::move(owner)),
+              seq(entry_seq),
+              message(std::move(source)),
+              fields(entry_fields),
+              creates(first_write) {}
+        // The value to store: `value`, or the entry encoded into `scratch`.
+        std::string_view encoded(std::string& scratch) const;
+
         std::string client_id;
         uint64_t seq = 0;
         std::string value;
+        core::MessagePtr message;  // immutable, read by the writer thread
+        Fields fields;
         // The entry's first write (its seq was never stored before). Lets a group commit drop
         // an entry created and erased within it without writing anything.
         bool creates = false;
@@ -94,6 +117,7 @@ class WriteBatch {
                             EraseQueued, PutIncomingQos2, EraseIncomingQos2, AppendHistory>;
 
     void add(Op op) { _ops.push_back(std::move(op)); }
+    void reserve(std::size_t ops) { _ops.reserve(ops); }
     // Nobody waits for this batch but acknowledgements that may instead follow the subscribers'
     // (no action chained on it): it may wait out the store's write delay.
     void allow_delay() noexcept { _may_wait = true; }

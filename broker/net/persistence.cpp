@@ -66,8 +66,12 @@ void Persistence::add(storage::WriteBatch::Op op, const AckBarrierPtr& barrier) 
     if (_store == nullptr) {
         return;
     }
-    if (_batch.empty() && _barriers.empty() && _after_commit.empty()) {
-        _loop.mark_persistence_dirty();
+    if (_batch.empty()) {
+        if (_barriers.empty() && _after_commit.empty()) {
+            _loop.mark_persistence_dirty();
+        }
+        // Sized like the last batch: growing it op by op moved every op several times.
+        _batch.reserve(_last_batch_ops);
     }
     _batch.add(std::move(op));
     if (barrier) {
@@ -108,6 +112,7 @@ void Persistence::submit() {
         _batch.allow_delay();
     }
     _write_soon = false;
+    const std::size_t batch_ops = _batch.size();
     _store->submit(std::move(_batch), [barriers = std::move(_barriers),
                                        actions = std::move(_after_commit), loop]() mutable {
         // One task per owner loop for all the acknowledgements this commit made ready (a
@@ -143,6 +148,7 @@ void Persistence::submit() {
             });
         }
     });
+    _last_batch_ops = std::max<std::size_t>(batch_ops, 8);
     _batch = storage::WriteBatch{};
     _barriers.clear();
     _after_commit.clear();
@@ -201,10 +207,21 @@ storage::WriteBatch::PutQueued Persistence::put_queued(const std::string& client
                                                        storage::QueuedRecord::State state,
                                                        uint16_t packet_id, core::MonoMillis now,
                                                        bool creates) {
+    storage::WriteBatch::PutQueued::Fields fields;
+    fields.expires_at = to_unix(outgoing.message->expires_at, now);
+    fields.packet_id = packet_id;
+    fields.qos = outgoing.qos;
+    fields.retain = outgoing.retain;
+    fields.state = state;
+    if (outgoing.subscription_ids.empty()) {
+        // The usual case: the writer encodes it from the message if it is ever written.
+        return storage::WriteBatch::PutQueued{client_id, outgoing.store_seq, outgoing.message,
+                                              fields, creates};
+    }
     const core::Message& message = *outgoing.message;
     storage::QueuedView view;
-    view.qos = outgoing.qos;
-    view.retain = outgoing.retain;
+    view.qos = fields.qos;
+    view.retain = fields.retain;
     view.state = state;
     view.packet_id = packet_id;
     view.subscription_ids = outgoing.subscription_ids;
@@ -213,7 +230,7 @@ storage::WriteBatch::PutQueued Persistence::put_queued(const std::string& client
                                         message.qos,
                                         message.retain,
                                         message.shared_properties().pointer(),
-                                        to_unix(message.expires_at, now)};
+                                        fields.expires_at};
     return storage::WriteBatch::PutQueued{client_id, outgoing.store_seq,
                                           storage::encode_queued(view), creates};
 }

@@ -45,7 +45,8 @@ class Persistence {
     // Conversions between the broker's messages and stored records.
     static storage::MessageRecord to_record(const core::Message& message, core::MonoMillis now);
     static core::MessagePtr from_record(storage::MessageRecord&& record, core::MonoMillis now);
-    // A queue entry's write, encoded here from the message itself (no copy into a record).
+    // A queue entry's write: the message itself, encoded by the writer if the entry is written
+    // (with subscription identifiers, encoded here: they live in the delivery, not the message).
     static storage::WriteBatch::PutQueued put_queued(const std::string& client_id,
                                                      const core::OutgoingMessage& outgoing,
                                                      storage::QueuedRecord::State state,
@@ -59,6 +60,7 @@ class Persistence {
     std::vector<AckBarrierPtr> _barriers;
     std::vector<std::function<void()>> _after_commit;
     bool _write_soon = false;
+    std::size_t _last_batch_ops = 8;  // the size of the last batch, reserved for the next
 };
 
 }  // namespace tern::net

@@ -87,10 +87,11 @@ TEST_CASE("Once its batch is written, an entry's erase must be written too") {
 
 TEST_CASE("Keys never mix, and a rewritten entry is no longer cancelled while it waits") {
     Window window;
-    // A QoS 2 delivery: created, its packet id recorded (a rewrite), then completed.
-    window.add({put("a", 1, true), put("b", 1, true), Op::PutIncomingQos2{"a", 1}});
-    window.add({put("a", 1, false), Op::PutRetained{}, put("ab", 1, true)});
-    CHECK(window.coalescer.size() == 3);  // b/1, ab/1 and the QoS 2 id a/1
+    // A QoS 2 delivery: created, its packet id recorded (a rewrite), then completed. Client a's
+    // QoS 2 id 1 and its queue entry 1 are different keys.
+    window.add({put("a", 1, true), put("b", 2, true), Op::PutIncomingQos2{"a", 1}});
+    window.add({put("a", 1, false), Op::PutRetained{}, put("ab", 3, true)});
+    CHECK(window.coalescer.size() == 3);  // b/2, ab/3 and the QoS 2 id a/1
     CHECK(window.add({Op::EraseIncomingQos2{"a", 1}, Op::EraseQueued{"a", 1}}) == 2);
     CHECK(window.skip(0) == std::vector<bool>{false, false, true});
     CHECK(window.skip(1) == std::vector<bool>{false, false, false});
@@ -104,30 +105,69 @@ TEST_CASE("Keys never mix, and a rewritten entry is no longer cancelled while it
     CHECK(window.coalescer.size() == 0);
 }
 
-TEST_CASE("The window's table grows, shrinks by erases and finds every key on the way") {
+TEST_CASE("A seq is one client's: another client's erase of it cancels nothing") {
     Window window;
-    // Many entries, cancelled in an order unlike their insertion, so that backward-shift
-    // deletion moves entries around in probe runs of every length.
+    window.add({put("a", 5, true)});
+    CHECK(window.add({Op::EraseQueued{"b", 5}}) == 0);
+    CHECK(window.coalescer.size() == 1);
+    CHECK(window.add({Op::EraseQueued{"a", 5}}) == 2);
+}
+
+TEST_CASE("The window's queue entries grow the ring, and every one is found on the way") {
+    Window window;
+    // Seqs spread wider than the first ring, cancelled in an order unlike their creation.
     std::vector<WriteBatch::Op> created;
     for (uint64_t seq = 1; seq <= 3000; ++seq) {
-        created.emplace_back(put("c", seq * 4096, true));  // equal low bits: long probe runs
+        created.emplace_back(put("c", seq * 7, true));
     }
     window.add(std::move(created));
     CHECK(window.coalescer.size() == 3000);
     std::size_t cancelled = 0;
-    for (uint64_t seq = 3000; seq >= 1; seq -= 2) {
-        cancelled += window.add({Op::EraseQueued{"c", seq * 4096}});
-        if (seq < 2) {
-            break;
-        }
+    for (uint64_t seq = 3000; seq >= 2; seq -= 2) {
+        cancelled += window.add({Op::EraseQueued{"c", seq * 7}});
     }
     CHECK(cancelled == 2 * 1500);
     CHECK(window.coalescer.size() == 1500);
     for (uint64_t seq = 1; seq <= 3000; seq += 2) {
-        CHECK(window.add({Op::EraseQueued{"c", seq * 4096}}) == 2);
+        CHECK(window.add({Op::EraseQueued{"c", seq * 7}}) == 2);
     }
     CHECK(window.coalescer.size() == 0);
     CHECK(window.batches[0].live == 0);
+}
+
+TEST_CASE("Past the ring's largest size, an entry that shares a slot is written, not lost") {
+    Window window;
+    const uint64_t apart = GroupCoalescer::kMaxRingSlots;
+    window.add({put("c", 1, true)});
+    window.add({put("c", 1 + apart, true)});  // the same slot at any ring size
+    CHECK(window.coalescer.size() == 1);
+    // The older entry was forgotten: it is written, and so is its erase.
+    auto first = window.take(1);
+    CHECK(first[0].skip == std::vector<bool>{false});
+    CHECK(window.add({Op::EraseQueued{"c", 1}}) == 0);
+    CHECK(window.add({Op::EraseQueued{"c", 1 + apart}}) == 2);
+    CHECK(window.skip(1) == std::vector<bool>{false});
+}
+
+TEST_CASE("Incoming QoS 2 ids grow their table, shrink by erases and are found on the way") {
+    Window window;
+    // Many ids, cancelled in an order unlike their insertion, so that backward-shift deletion
+    // moves entries around in probe runs of many lengths.
+    std::vector<WriteBatch::Op> created;
+    for (uint16_t id = 1; id <= 3000; ++id) {
+        created.emplace_back(Op::PutIncomingQos2{"c" + std::to_string(id % 7), id});
+    }
+    window.add(std::move(created));
+    CHECK(window.coalescer.size() == 3000);
+    std::size_t cancelled = 0;
+    for (uint16_t id = 3000; id >= 2; id -= 2) {
+        cancelled += window.add({Op::EraseIncomingQos2{"c" + std::to_string(id % 7), id}});
+    }
+    CHECK(cancelled == 2 * 1500);
+    for (uint16_t id = 1; id <= 3000; id += 2) {
+        CHECK(window.add({Op::EraseIncomingQos2{"c" + std::to_string(id % 7), id}}) == 2);
+    }
+    CHECK(window.coalescer.size() == 0);
 }
 
 TEST_CASE("A group reuses the table of a larger group before it") {

@@ -144,6 +144,35 @@ TEST_CASE_TEMPLATE("Load visits exactly what the committed batches left", H, TER
     CHECK(summary.expired_removed == 0);
 }
 
+TEST_CASE_TEMPLATE("A queue entry carried as the broker's message is stored like an encoded one", H,
+                   TERN_STORES) {
+    H h{StorageSettings{}};
+    const UnixMillis expires_at = unix_now_ms() + 3'600'000;
+    auto source = std::make_shared<tern::core::Message>();
+    source->topic = "q/topic";
+    source->payload = "borrowed";
+    source->qos = 1;
+    tern::codec::Properties properties;
+    properties.content_type = "text/plain";
+    properties.user_properties = {{"k", "v"}};
+    source->set_properties(std::move(properties));
+    const Op::PutQueued::Fields fields{expires_at, 109, 1, false,
+                                       QueuedRecord::State::AwaitingPuback};
+    WriteBatch batch;
+    batch.add(Op::PutSession{session("dave", 3600, 0)});
+    batch.add(Op::PutQueued{"dave", 9, source, fields, true});
+    source.reset();  // the batch keeps the message alive until it is written
+    commit(*h.store, std::move(batch));
+
+    h.restart();
+    Loaded loaded;
+    h.store->load(loaded);
+    QueuedRecord expected = queued(9, "borrowed", QueuedRecord::State::AwaitingPuback, expires_at);
+    expected.subscription_ids.clear();
+    using Entry = std::pair<std::string, QueuedRecord>;
+    CHECK(loaded.queue == std::vector<Entry>{{"dave", expected}});
+}
+
 TEST_CASE_TEMPLATE("Erasing a session also erases queue entries written earlier in its batch", H,
                    TERN_STORES) {
     H h{StorageSettings{}};
