@@ -153,9 +153,10 @@ CommitQueue::Pending CommitQueue::take_erases(std::size_t newest, Clock::time_po
     Pending early;
     for (std::size_t index = _window.size() - newest; index < _window.size(); ++index) {
         Pending& pending = _window[index];
-        if (pending.due <= now) {
+        if (pending.due <= now || pending.stored_erases == 0) {
             continue;
         }
+        pending.stored_erases = 0;
         std::vector<WriteBatch::Op>& ops = pending.batch.ops();
         for (std::size_t op = 0; op < ops.size(); ++op) {
             if (!pending.skip[op] && std::holds_alternative<WriteBatch::EraseQueued>(ops[op])) {

@@ -38,6 +38,9 @@ class CommitQueue {
         std::vector<bool> skip = {};
         std::size_t live = 0;
         Clock::time_point due = {};
+        // Erases of queue entries already stored (GroupCoalescer::add): written early (see
+        // take_erases), as nothing will cancel them.
+        std::size_t stored_erases = 0;
     };
     // Makes one group of batches durable, in order, leaving out the operations marked in their
     // `skip`. An exception is logged and counted as a write error; the group's callbacks still

@@ -209,6 +209,8 @@ std::size_t GroupCoalescer::add(CommitQueue::Pending& pending) {
             // earlier, or a rewrite of it, must reach the database.
             if (op.creates) {
                 track(key, &pending, index);
+            } else if (op.erases && op.queue) {
+                ++pending.stored_erases;
             }
             continue;
         }
@@ -225,8 +227,8 @@ std::size_t GroupCoalescer::add(CommitQueue::Pending& pending) {
 }
 
 void GroupCoalescer::remove(const CommitQueue::Pending& pending) {
-    if (_window_size == 0) {
-        return;
+    if (_window_size == 0 || pending.live == 0) {
+        return;  // (a batch whose operations were all cancelled, the usual case, tracks none)
     }
     // Only the batch's live creations can be tracked (cancelled operations were forgotten when
     // they were cancelled); they are looked up like add() does, their slots requested first.

@@ -116,7 +116,7 @@ class WriteBatch {
     using Op = std::variant<PutRetained, EraseRetained, PutSession, EraseSession, PutQueued,
                             EraseQueued, PutIncomingQos2, EraseIncomingQos2, AppendHistory>;
 
-    void add(Op op) { _ops.push_back(std::move(op)); }
+    void add(Op&& op) { _ops.push_back(std::move(op)); }
     void reserve(std::size_t ops) { _ops.reserve(ops); }
     // Nobody waits for this batch but acknowledgements that may instead follow the subscribers'
     // (no action chained on it): it may wait out the store's write delay.

@@ -253,16 +253,20 @@ void Connection::send_ordered_ack(Acknowledgement ack, const AckBarrierPtr& barr
             send_acknowledgement(ack);
             return;
         }
-        // Behind acknowledgements still waiting: queue an already-released one.
-        auto ready = std::make_shared<AckBarrier>(_loop, _id, std::move(ack));
-        ready->release(true);
-        _rare->pending_acks.push_back(std::move(ready));
+        // Behind acknowledgements still waiting: queued as one that waits for nothing.
+        _rare->pending_acks.push_back(PendingAck{nullptr, std::move(ack), 0});
         return;
     }
-    rare().pending_acks.push_back(barrier);
+    rare().pending_acks.push_back(PendingAck{barrier, {}, 0});
     if (barrier->release(true)) {
         send_ready_acks();
     }
+}
+
+void Connection::send_ack_when_committed(codec::AckHead ack) {
+    Persistence& persistence = _loop.persistence();
+    rare().pending_acks.push_back(PendingAck{nullptr, ack, persistence.current_batch()});
+    persistence.notify_when_committed(_id);
 }
 
 void Connection::send_ready_acks() {
@@ -270,15 +274,24 @@ void Connection::send_ready_acks() {
         return;
     }
     // after_send may append to it; the reference stays valid (_rare lives as long as we do).
-    std::vector<AckBarrierPtr>& pending = _rare->pending_acks;
+    std::vector<PendingAck>& pending = _rare->pending_acks;
+    const uint64_t committed = _loop.persistence().committed_batches();
     std::size_t sent = 0;
-    while (sent < pending.size() && pending[sent]->ready()) {
-        AckBarrierPtr done = std::move(pending[sent]);
+    while (sent < pending.size()) {
+        if (const PendingAck& next = pending[sent];
+            next.barrier ? !next.barrier->ready() : next.batch > committed) {
+            break;
+        }
+        PendingAck done = std::move(pending[sent]);
         ++sent;
-        send_acknowledgement(done->ack());
-        if (done->after_send && _slot != nullptr && !_closing) {
+        if (!done.barrier) {
+            send_acknowledgement(done.ack);
+            continue;
+        }
+        send_acknowledgement(done.barrier->ack());
+        if (done.barrier->after_send && _slot != nullptr && !_closing) {
             // May queue further acknowledgements behind the ones still waiting.
-            done->after_send();
+            done.barrier->after_send();
         }
     }
     pending.erase(pending.begin(), pending.begin() + static_cast<long>(sent));

@@ -116,13 +116,20 @@ class Connection {
     bool dirty = false;  // already queued for flush
 
   private:
+    // An acknowledgement waiting for durable writes: for a barrier, or (no barrier) for this
+    // loop's storage batch number `batch` (Persistence::current_batch()).
+    struct PendingAck {
+        AckBarrierPtr barrier;
+        Acknowledgement ack;  // without a barrier (a barrier carries its own)
+        uint64_t batch = 0;
+    };
     // What most connections never need, allocated on first use and kept until the connection
     // ends: an idle connection saves its ~170 bytes.
     struct Rare {
         std::string writing;  // bytes owned by the uv_write in progress (the socket was full)
         std::string wire;     // transport output (records) not yet handed to the socket
         // Acknowledgements waiting for durable writes, oldest first.
-        std::vector<AckBarrierPtr> pending_acks;
+        std::vector<PendingAck> pending_acks;
         std::vector<std::string> topic_aliases;  // client → server aliases [MQTT-3.3.2-12]
         core::MonoMillis refuse_at = 0;  // when to send a delayed failure CONNACK (0 = none)
         codec::ReasonCode refuse_reason = codec::ReasonCode::Success;
@@ -210,6 +217,8 @@ class Connection {
     // Sends `ack` after every earlier acknowledgement, once `barrier` (if any) is released by
     // the writes it waits for. Takes over the creator's hold on the barrier.
     void send_ordered_ack(Acknowledgement ack, const AckBarrierPtr& barrier);
+    // Sends `ack` in order once this iteration's storage batch of this loop is durable.
+    void send_ack_when_committed(codec::AckHead ack);
     void send_acknowledgement(const Acknowledgement& ack);
     // A barrier for an acknowledgement when storage is on (else null).
     AckBarrierPtr make_barrier(Acknowledgement ack);

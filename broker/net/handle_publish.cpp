@@ -153,11 +153,22 @@ bool Connection::handle_publish(codec::Publish& publish) {
         std::move(publish.topic), std::move(publish.payload), publish.qos, publish.retain,
         std::move(publish.properties), session.uid(), _loop.now());
     // With storage on, the acknowledgement waits until every write it covers (retained message,
-    // queue entries of persistent subscribers, the QoS 2 packet id) is durable.
-    AckBarrierPtr barrier;
-    if (publish.qos > 0) {
-        barrier = make_barrier({});  // its PUBACK / PUBREC is set below
+    // queue entries of persistent subscribers, the QoS 2 packet id) is durable. The writes this
+    // loop makes are its batch's: the acknowledgement waits for that batch by number. Only a
+    // delivery to another loop makes a barrier shared across loops.
+    const bool durable_ack = publish.qos > 0 && _loop.persistence().enabled();
+    if (durable_ack) {
+        _loop.begin_local_publish(_id);
     }
+    const RouteResult routed = _loop.broker().publish(_loop, message);
+    WorkerLoop::PublishWrites writes =
+        durable_ack ? _loop.end_local_publish() : WorkerLoop::PublishWrites{};
+    if (routed.congested && settings.limits.pause_publishers) {
+        // A receiver is behind: read nothing more from this client until it catches up, so that
+        // the broker does not queue (or drop) without bound on its behalf.
+        _paused_epoch = _loop.broker().drain_epoch();
+    }
+    AckBarrierPtr barrier = std::move(writes.shared);
     // QoS 2: the packet id must not become durable before the subscribers' queue entries, or a
     // crash in between would make the broker take the publisher's resend for a duplicate and
     // lose the message. Entries of persistent sessions, on any loop, are written by this loop
@@ -165,33 +176,23 @@ bool Connection::handle_publish(codec::Publish& publish) {
     // itself (its session became persistent while the message travelled) commits in its own
     // batch: the id is then written once it is durable, and a crash in between could repeat
     // (never lose) the message.
-    const bool record_qos2 = barrier && publish.qos == 2 && session.persistent();
-    AckBarrierPtr routing = barrier;
-    if (record_qos2) {
-        routing = std::make_shared<AckBarrier>(_loop, _id, Acknowledgement{});
-    }
-    _loop.set_publishing_barrier(routing);
-    const RouteResult routed = _loop.broker().publish(_loop, message);
-    _loop.set_publishing_barrier(nullptr);
-    if (routed.congested && settings.limits.pause_publishers) {
-        // A receiver is behind: read nothing more from this client until it catches up, so that
-        // the broker does not queue (or drop) without bound on its behalf.
-        _paused_epoch = _loop.broker().drain_epoch();
-    }
-    if (record_qos2) {
+    if (durable_ack && publish.qos == 2 && session.persistent()) {
         storage::WriteBatch::PutIncomingQos2 record{session.client_id(), publish.packet_id};
-        if (!routing->crossed_loops) {
-            // The routing writes (if any) are in this loop's batch, which the barrier now waits
-            // for as well.
-            _loop.persistence().add(std::move(record), barrier);
+        if (!barrier) {
+            // The routing writes (if any) are in this loop's batch: the id joins them.
+            _loop.persistence().add(std::move(record));
+            writes.in_batch = true;
         } else {
+            // The PUBREC waits for the id, which waits for every routing write.
+            AckBarrierPtr routing = std::move(barrier);
+            barrier = make_barrier({});
             barrier->hold();  // released once the packet id is written
             routing->on_ready = [barrier, record = std::move(record)](WorkerLoop& loop) mutable {
                 loop.persistence().add(std::move(record), barrier);
                 barrier->release(true);  // never the last count: add() holds it until commit
             };
+            routing->release(true);
         }
-        routing->release(true);
     }
     if (publish.qos > 0) {
         // MQTT 5 tells the publisher when nobody was subscribed (0x10).
@@ -204,8 +205,12 @@ bool Connection::handle_publish(codec::Publish& publish) {
             _version == codec::ProtocolVersion::V5 ? static_cast<uint8_t>(reason) : uint8_t{0}};
         if (barrier) {
             barrier->set_ack(ack);
+            send_ordered_ack(ack, barrier);
+        } else if (writes.in_batch) {
+            send_ack_when_committed(ack);
+        } else {
+            send_ordered_ack(ack, nullptr);
         }
-        send_ordered_ack(ack, barrier);
     }
     return true;
 }

@@ -37,7 +37,7 @@ RouteResult LocalRouter::route(WorkerLoop& origin, const core::MessagePtr& messa
             // order with the QoS 1/2 entries written below, so a restart keeps the order.
             outgoing.store_seq = _broker.next_store_seq();
             origin.deliver_remote(delivery.subscriber.loop, delivery.subscriber.session_uid,
-                                  std::move(outgoing), origin.publishing_barrier());
+                                  std::move(outgoing), origin.shared_publishing_barrier());
         } else if (delivery.durable && origin.persistence().enabled()) {
             // A persistent session on another loop: its queue entry goes into this loop's batch,
             // with the publisher's own records (its QoS 2 packet id, the retained message). A
@@ -53,7 +53,7 @@ RouteResult LocalRouter::route(WorkerLoop& origin, const core::MessagePtr& messa
                                   delivery.transit_weight);
         } else {
             origin.deliver_remote(delivery.subscriber.loop, delivery.subscriber.session_uid,
-                                  std::move(outgoing), origin.publishing_barrier(), {},
+                                  std::move(outgoing), origin.shared_publishing_barrier(), {},
                                   delivery.transit_weight);
         }
     }

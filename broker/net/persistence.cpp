@@ -62,21 +62,43 @@ bool AckBarrier::release(bool on_owner_loop) {
     return false;
 }
 
-void Persistence::add(storage::WriteBatch::Op op, const AckBarrierPtr& barrier) {
+void Persistence::add(storage::WriteBatch::Op&& op, const AckBarrierPtr& barrier) {
     if (_store == nullptr) {
         return;
     }
     if (_batch.empty()) {
-        if (_barriers.empty() && _after_commit.empty()) {
+        if (idle()) {
             _loop.mark_persistence_dirty();
         }
         // Sized like the last batch: growing it op by op moved every op several times.
         _batch.reserve(_last_batch_ops);
     }
     _batch.add(std::move(op));
-    if (barrier) {
-        barrier->hold();
-        _barriers.push_back(barrier);
+    if (!barrier) {
+        return;
+    }
+    if (_loop.is_publish_token(barrier.get())) {
+        _loop.note_publish_write();
+    } else {
+        hold_until_committed(barrier);
+    }
+}
+
+void Persistence::hold_until_committed(const AckBarrierPtr& barrier) {
+    if (idle()) {
+        _loop.mark_persistence_dirty();
+    }
+    barrier->hold();
+    _barriers.push_back(barrier);
+}
+
+void Persistence::notify_when_committed(uint64_t connection_id) {
+    if (idle()) {
+        _loop.mark_persistence_dirty();
+    }
+    // Consecutive acknowledgements of one connection need one notification.
+    if (_notify.empty() || _notify.back() != connection_id) {
+        _notify.push_back(connection_id);
     }
 }
 
@@ -85,7 +107,7 @@ void Persistence::after_commit(std::function<void()> action) {
         action();
         return;
     }
-    if (_batch.empty() && _barriers.empty() && _after_commit.empty()) {
+    if (idle()) {
         _loop.mark_persistence_dirty();
     }
     _after_commit.push_back(std::move(action));
@@ -95,15 +117,14 @@ void Persistence::write_soon() {
     if (_store == nullptr) {
         return;
     }
-    if (_batch.empty() && _barriers.empty() && _after_commit.empty() && !_write_soon) {
+    if (idle()) {
         _loop.mark_persistence_dirty();
     }
     _write_soon = true;
 }
 
 void Persistence::submit() {
-    if (_store == nullptr ||
-        (_batch.empty() && _barriers.empty() && _after_commit.empty() && !_write_soon)) {
+    if (_store == nullptr || idle()) {
         return;
     }
     WorkerLoop* loop = &_loop;
@@ -113,45 +134,53 @@ void Persistence::submit() {
     }
     _write_soon = false;
     const std::size_t batch_ops = _batch.size();
-    _store->submit(std::move(_batch), [barriers = std::move(_barriers),
-                                       actions = std::move(_after_commit), loop]() mutable {
-        // One task per owner loop for all the acknowledgements this commit made ready (a
-        // post per PUBACK cost the writer thread a lock and a wake-up each).
-        std::vector<std::pair<WorkerLoop*, std::vector<uint64_t>>> ready;
-        for (const AckBarrierPtr& barrier : barriers) {
-            if (!barrier->release_batched()) {
-                continue;
-            }
-            WorkerLoop* owner = &barrier->owner_loop();
-            auto it = std::find_if(ready.begin(), ready.end(),
-                                   [owner](const auto& entry) { return entry.first == owner; });
-            if (it == ready.end()) {
-                it = ready.emplace(ready.end(), owner, std::vector<uint64_t>{});
-            }
-            // Consecutive barriers of one connection need one send_ready_acks().
-            if (it->second.empty() || it->second.back() != barrier->connection_id()) {
-                it->second.push_back(barrier->connection_id());
-            }
-        }
-        for (auto& [owner, ids] : ready) {
-            owner->post([ids = std::move(ids)](WorkerLoop& target) {
-                for (const uint64_t id : ids) {
-                    target.acks_ready(id);
+    const uint64_t number = ++_submitted;
+    _store->submit(
+        std::move(_batch), [barriers = std::move(_barriers), actions = std::move(_after_commit),
+                            notify = std::move(_notify), number, loop]() mutable {
+            // One task per owner loop for all the acknowledgements this commit made ready (a
+            // post per PUBACK cost the writer thread a lock and a wake-up each).
+            std::vector<std::pair<WorkerLoop*, std::vector<uint64_t>>> ready;
+            for (const AckBarrierPtr& barrier : barriers) {
+                if (!barrier->release_batched()) {
+                    continue;
                 }
-            });
-        }
-        if (!actions.empty()) {
-            loop->post([actions = std::move(actions)](WorkerLoop&) {
-                for (auto& action : actions) {
-                    action();
+                WorkerLoop* owner = &barrier->owner_loop();
+                auto it = std::find_if(ready.begin(), ready.end(),
+                                       [owner](const auto& entry) { return entry.first == owner; });
+                if (it == ready.end()) {
+                    it = ready.emplace(ready.end(), owner, std::vector<uint64_t>{});
                 }
-            });
-        }
-    });
+                // Consecutive barriers of one connection need one send_ready_acks().
+                if (it->second.empty() || it->second.back() != barrier->connection_id()) {
+                    it->second.push_back(barrier->connection_id());
+                }
+            }
+            for (auto& [owner, ids] : ready) {
+                owner->post([ids = std::move(ids)](WorkerLoop& target) {
+                    for (const uint64_t id : ids) {
+                        target.acks_ready(id);
+                    }
+                });
+            }
+            if (!actions.empty() || !notify.empty()) {
+                loop->post([actions = std::move(actions), notify = std::move(notify),
+                            number](WorkerLoop& target) {
+                    target.persistence()._committed = number;  // batches complete in order
+                    for (const uint64_t id : notify) {
+                        target.acks_ready(id);
+                    }
+                    for (auto& action : actions) {
+                        action();
+                    }
+                });
+            }
+        });
     _last_batch_ops = std::max<std::size_t>(batch_ops, 8);
     _batch = storage::WriteBatch{};
     _barriers.clear();
     _after_commit.clear();
+    _notify.clear();
 }
 
 void Persistence::put_session(const core::Session& session, core::MonoMillis now, bool connected,

@@ -24,8 +24,20 @@ class Persistence {
     void set_store(storage::Store* store) noexcept { _store = store; }
 
     // Adds a change to this iteration's batch. With a barrier, the barrier is held until the
-    // batch is durable.
-    void add(storage::WriteBatch::Op op, const AckBarrierPtr& barrier = nullptr);
+    // batch is durable (the loop's publish token is only noted: see
+    // WorkerLoop::publishing_barrier()).
+    void add(storage::WriteBatch::Op&& op, const AckBarrierPtr& barrier = nullptr);
+    // Holds `barrier` until this iteration's batch is durable.
+    void hold_until_committed(const AckBarrierPtr& barrier);
+
+    // Acknowledgements that wait for this loop's own writes wait by batch number instead of
+    // through a barrier: the number of this iteration's batch, and how many of the loop's
+    // batches are durable (loop thread; batches complete in order).
+    uint64_t current_batch() const noexcept { return _submitted + 1; }
+    uint64_t committed_batches() const noexcept { return _committed; }
+    // Tells connection `connection_id` (WorkerLoop::acks_ready) once this iteration's batch is
+    // durable.
+    void notify_when_committed(uint64_t connection_id);
 
     // Runs `action` on this loop once everything added so far is durable.
     void after_commit(std::function<void()> action);
@@ -54,11 +66,20 @@ class Persistence {
                                                      bool creates = false);
 
   private:
+    // Nothing to submit this iteration (yet).
+    bool idle() const noexcept {
+        return _batch.empty() && _barriers.empty() && _after_commit.empty() && _notify.empty() &&
+               !_write_soon;
+    }
+
     WorkerLoop& _loop;
     storage::Store* _store;
     storage::WriteBatch _batch;
     std::vector<AckBarrierPtr> _barriers;
     std::vector<std::function<void()>> _after_commit;
+    std::vector<uint64_t> _notify;  // connections told when this iteration's batch is durable
+    uint64_t _submitted = 0;        // batches submitted
+    uint64_t _committed = 0;        // of which durable (as far as this loop has heard)
     bool _write_soon = false;
     std::size_t _last_batch_ops = 8;  // the size of the last batch, reserved for the next
 };

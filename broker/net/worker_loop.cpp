@@ -171,6 +171,38 @@ Connection* WorkerLoop::find_connection(uint64_t id) {
     return connection != nullptr && connection->id() == id ? connection : nullptr;
 }
 
+const AckBarrierPtr& WorkerLoop::shared_publishing_barrier() {
+    if (!_local_publish) {
+        return _publishing_barrier;
+    }
+    if (!_publishing_shared) {
+        _publishing_shared =
+            std::make_shared<AckBarrier>(*this, _publishing_connection, Acknowledgement{});
+    }
+    return _publishing_shared;
+}
+
+void WorkerLoop::begin_local_publish(uint64_t connection_id) {
+    if (!_publish_token) {
+        _publish_token = std::make_shared<AckBarrier>(*this, 0, Acknowledgement{});
+    }
+    _local_publish = true;
+    _publishing_connection = connection_id;
+    _publish_in_batch = false;
+}
+
+WorkerLoop::PublishWrites WorkerLoop::end_local_publish() {
+    PublishWrites writes{_publish_in_batch, std::move(_publishing_shared)};
+    _publishing_shared = nullptr;
+    _local_publish = false;
+    _publish_in_batch = false;
+    if (writes.in_batch && writes.shared) {
+        // The writes this loop made count for the shared barrier too.
+        _persistence.hold_until_committed(writes.shared);
+    }
+    return writes;
+}
+
 void WorkerLoop::acks_ready(uint64_t connection_id) {
     if (Connection* connection = find_connection(connection_id)) {
         connection->send_ready_acks();

@@ -165,9 +165,29 @@ class WorkerLoop {
     void send_qos0_when_durable(uint64_t session_uid, uint64_t connection_id,
                                 core::OutgoingMessage message);
 
-    // The acknowledgement barrier of the PUBLISH being routed right now (null when none).
-    const AckBarrierPtr& publishing_barrier() const noexcept { return _publishing_barrier; }
+    // What the acknowledgement of the PUBLISH being routed right now waits for (null when
+    // nothing). A client's PUBLISH (begin_local_publish) is a token here: a write into this
+    // loop's batch made for it only notes that its acknowledgement waits for that batch
+    // (Persistence::add), with no shared object, atomic or release by the writer thread. A
+    // delivery that leaves the loop takes shared_publishing_barrier(), a real barrier.
+    const AckBarrierPtr& publishing_barrier() const noexcept {
+        return _local_publish ? _publish_token : _publishing_barrier;
+    }
+    const AckBarrierPtr& shared_publishing_barrier();
+    // A bridge publish: a barrier of its own, for every write and delivery.
     void set_publishing_barrier(AckBarrierPtr barrier) { _publishing_barrier = std::move(barrier); }
+    bool is_publish_token(const AckBarrier* barrier) const noexcept {
+        return _local_publish && barrier == _publish_token.get();
+    }
+    void note_publish_write() noexcept { _publish_in_batch = true; }
+    // Routing a client's PUBLISH on this loop, for connection `connection_id`.
+    void begin_local_publish(uint64_t connection_id);
+    struct PublishWrites {
+        bool in_batch = false;  // writes in this loop's batch (this iteration's)
+        AckBarrierPtr shared;   // deliveries that left the loop hold this; then it also waits
+                                // for the batch
+    };
+    PublishWrites end_local_publish();
 
     Persistence& persistence() noexcept { return _persistence; }
     void mark_persistence_dirty() noexcept { _persistence_dirty = true; }
@@ -235,6 +255,11 @@ class WorkerLoop {
     std::vector<uint32_t> _outbox_targets;
 
     AckBarrierPtr _publishing_barrier;
+    AckBarrierPtr _publish_token;      // never leaves this loop (see publishing_barrier())
+    AckBarrierPtr _publishing_shared;  // made on demand by shared_publishing_barrier()
+    uint64_t _publishing_connection = 0;
+    bool _local_publish = false;
+    bool _publish_in_batch = false;
     Persistence _persistence;
     bool _persistence_dirty = false;
     std::atomic<bool> _storage_hold{false};

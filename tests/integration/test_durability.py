@@ -694,6 +694,41 @@ def test_write_delay_bounds_the_wait_for_a_silent_subscriber(make_broker, raws, 
 
 
 @durabilities
+def test_acknowledgements_keep_publish_order_whatever_they_wait_for(make_broker, raws, durability):
+    # PUBACKs wait for different things: the publisher's loop's storage batch (an entry of a
+    # persistent session), another loop recording a delivery (clean subscribers, on other loops
+    # with more workers), both, the write delay of a subscriber that never acknowledges, or
+    # nothing (no subscriber). They still leave in the order of the PUBLISHes [MQTT-4.6.0-2].
+    broker = durable_broker(make_broker, durability, storage={"write_delay_ms": 300})
+    durable = connect_session(raws, broker, "ord-durable", 5)
+    assert durable.subscribe([("ord/d", 1), ("ord/both", 1)]).codes == [1, 1]
+    silent = connect_session(raws, broker, "ord-silent", 5)
+    assert silent.subscribe([("ord/s", 1)]).codes == [1]
+    cleans = []
+    for n in range(4):
+        clean = raws(broker, 5)
+        assert clean.connect("ord-clean-%d" % n).rc == 0
+        assert clean.subscribe([("ord/c", 1), ("ord/both", 1)]).codes == [1, 1]
+        cleans.append(clean)
+    pub = raws(broker, 5)
+    assert pub.connect("ord-pub").rc == 0
+    topics = ["ord/d", "ord/c", "ord/s", "ord/none", "ord/both", "ord/d", "ord/c", "ord/none"]
+    ids = [pub.publish(topics[i % len(topics)], b"m%d" % i, qos=1) for i in range(80)]
+    # The subscribers that acknowledge do (the silent one's entries wait out the delay).
+    def expected(topic_names):
+        return sum(1 for i in range(80) if topics[i % len(topics)] in topic_names)
+    for _ in range(expected({"ord/d", "ord/both"})):
+        durable.recv_publish(timeout=5.0, ack=True)
+    for clean in cleans:
+        for _ in range(expected({"ord/c", "ord/both"})):
+            clean.recv_publish(timeout=5.0, ack=True)
+    for _ in range(expected({"ord/s"})):
+        silent.recv_publish(timeout=5.0, ack=False)
+    acked = [pub.recv_type(raw.PUBACK, timeout=10.0).packet_id for _ in ids]
+    assert acked == ids
+
+
+@durabilities
 def test_expired_sessions_are_not_restored(make_broker, raws, durability):
     broker = durable_broker(make_broker, durability)
     for client_id, expiry in (("exp-short", 2), ("exp-runtime", 1), ("exp-long", 300)):
