@@ -186,6 +186,9 @@ std::size_t CommitQueue::admit(std::vector<Pending>& arrived, Clock::time_point 
             _must_write_to = _admitted;
         }
         cancelled += _coalescer->add(admitted);
+        if (admitted.must_write) {
+            _must_write_to = _admitted;
+        }
     }
     return cancelled;
 }

@@ -41,6 +41,9 @@ class CommitQueue {
         // Erases of queue entries already stored (GroupCoalescer::add): written early (see
         // take_erases), as nothing will cancel them.
         std::size_t stored_erases = 0;
+        // Set by GroupCoalescer::add: written now, with every batch before it, however long it
+        // could have waited.
+        bool must_write = false;
     };
     // Makes one group of batches durable, in order, leaving out the operations marked in their
     // `skip`. An exception is logged and counted as a write error; the group's callbacks still

@@ -97,12 +97,12 @@ GroupCoalescer::Tracked* GroupCoalescer::find_tracked(const Key& key) {
     return entry != nullptr ? &entry->tracked : nullptr;
 }
 
-void GroupCoalescer::track(const Key& key, CommitQueue::Pending* batch, uint32_t op) {
+bool GroupCoalescer::track(const Key& key, CommitQueue::Pending* batch, uint32_t op) {
     if (!key.queue) {
         insert_entry(key, Tracked{batch, op});
         ++_entry_count;
         ++_window_size;
-        return;
+        return true;
     }
     if (_ring.empty()) {
         grow_ring();
@@ -111,11 +111,13 @@ void GroupCoalescer::track(const Key& key, CommitQueue::Pending* batch, uint32_t
         grow_ring();
     }
     SeqSlot& slot = ring_slot(key.number);
-    if (slot.tracked.batch == nullptr) {
+    const bool forgets = slot.tracked.batch != nullptr;
+    if (!forgets) {
         ++_window_size;
     }
-    // Else the ring is at its largest and the older entry is forgotten: it will be written.
+    // Else the ring is at its largest and the older entry is forgotten (see add()).
     slot = SeqSlot{key.number, Tracked{batch, op}, client_hash(key.client_id)};
+    return !forgets;
 }
 
 void GroupCoalescer::forget(const Key& key, Tracked* tracked) {
@@ -207,8 +209,11 @@ std::size_t GroupCoalescer::add(CommitQueue::Pending& pending) {
         if (tracked == nullptr) {
             // Only a key the window creates can vanish without a trace: an erase of a key stored
             // earlier, or a rewrite of it, must reach the database.
-            if (op.creates) {
-                track(key, &pending, index);
+            if (op.creates && !track(key, &pending, index)) {
+                // An entry was forgotten while its write still waits: an erase of it would now
+                // be taken for one of a stored entry and written first. This batch, and every
+                // waiting one before it (the forgotten entry's included), is written now.
+                pending.must_write = true;
             } else if (op.erases && op.queue) {
                 ++pending.stored_erases;
             }

@@ -58,7 +58,8 @@ class GroupCoalescer {
         uint32_t op = 0;
     };
     Tracked* find_tracked(const Key& key);
-    void track(const Key& key, CommitQueue::Pending* batch, uint32_t op);
+    // False when another entry had to be forgotten to make room.
+    bool track(const Key& key, CommitQueue::Pending* batch, uint32_t op);
     void forget(const Key& key, Tracked* tracked);
     void prefetch_slot(const Key& key) const;  // asks for the key's slot (see add())
 
@@ -67,7 +68,8 @@ class GroupCoalescer {
     // consecutive entries share cache lines, and an acknowledgement finds its entry where the
     // recent ones are, in the cache, where a hash would scatter both over the whole table.
     // Two waiting seqs that map to one slot grow the ring, up to kMaxRingSlots; past that the
-    // older one is forgotten.
+    // older one is forgotten, and the newer one's batch is written at once (must_write) with
+    // everything before it, so that no erase of either can reach the database before it.
     struct SeqSlot {
         uint64_t seq = 0;
         Tracked tracked;

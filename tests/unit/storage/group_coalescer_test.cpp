@@ -141,7 +141,10 @@ TEST_CASE("Past the ring's largest size, an entry that shares a slot is written,
     window.add({put("c", 1, true)});
     window.add({put("c", 1 + apart, true)});  // the same slot at any ring size
     CHECK(window.coalescer.size() == 1);
-    // The older entry was forgotten: it is written, and so is its erase.
+    // The older entry was forgotten: its batch and the newer one are written now, before any
+    // erase of it, which is then written too.
+    CHECK_FALSE(window.batches[0].must_write);
+    CHECK(window.batches[1].must_write);
     auto first = window.take(1);
     CHECK(first[0].skip == std::vector<bool>{false});
     CHECK(window.add({Op::EraseQueued{"c", 1}}) == 0);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "storage/commit_queue.hpp"
+#include "storage/group_coalescer.hpp"
 #include "store_harness.hpp"
 
 using namespace tern::storage;
@@ -172,6 +173,28 @@ TEST_CASE_TEMPLATE("A batch that may not wait writes the waiting ones before it,
     h.restart();
     if (H::kPersistent) {
         CHECK(stored_seqs(*h.store) == std::vector<uint64_t>{1, 2, 3, 4});
+    }
+}
+
+TEST_CASE_TEMPLATE("An entry the writer cannot keep track of is written at once, before its erase",
+                   H, TERN_STORES) {
+    StorageSettings settings;
+    settings.write_delay = 30s;
+    Completions completions(2);  // outlives the store, whose close may complete batches
+    H h{settings};
+    start_with_session(*h.store);
+    // Two waiting entries whose seqs share a slot of the writer's ring at its largest: it
+    // forgets the first, so both batches are written now instead of waiting 30 s.
+    const uint64_t apart = GroupCoalescer::kMaxRingSlots;
+    h.store->submit(waiting({created("c", 1)}), completions.callback(0));
+    h.store->submit(waiting({created("c", 1 + apart)}), completions.callback(1));
+    REQUIRE(completions.wait(0, 5s));
+    REQUIRE(completions.wait(1, 5s));
+    // The first one's erase is written after it: the entry does not come back.
+    test::commit(*h.store, waiting({Op::EraseQueued{"c", 1}}));
+    h.restart();
+    if (H::kPersistent) {
+        CHECK(stored_seqs(*h.store) == std::vector<uint64_t>{1 + apart});
     }
 }
 
