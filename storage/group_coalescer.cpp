@@ -48,9 +48,10 @@ void skip(CommitQueue::Pending& pending, uint32_t op) {
 }  // namespace
 
 std::size_t GroupCoalescer::hash(const Key& key) noexcept {
-    // A queue seq comes from one node-wide counter; a QoS 2 packet id only means something
-    // with its client. (Seqs taken as they are would cluster: the entries in flight span more
-    // seqs than the table has slots.)
+    // For the QoS 2 table, and plan_group's, which holds queue keys too. A queue seq comes from
+    // one node-wide counter; a QoS 2 packet id only means something with its client. (Seqs
+    // taken as they are would cluster: a group's entries span more seqs than its table has
+    // slots.)
     const uint64_t mixed = key.number * 0x9E3779B97F4A7C15ULL;
     return static_cast<std::size_t>(
         key.queue ? mixed ^ (mixed >> 32) : std::hash<std::string_view>{}(key.client_id) ^ mixed);

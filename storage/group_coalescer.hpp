@@ -51,8 +51,9 @@ class GroupCoalescer {
 
     // The window's keys: each queue entry or QoS 2 id the window created, with its one write so
     // far. A second write of the key (a rewrite, which never waits: its batch is written with
-    // everything before it) ends the tracking, and the key is then simply written. Forgetting a
-    // key is always safe: it is then written, and so is its erase.
+    // everything before it) ends the tracking, and the key is then simply written. A key may
+    // be forgotten only once its write is certain to reach the database before any erase of it
+    // (see _ring).
     struct Tracked {
         CommitQueue::Pending* batch = nullptr;  // null = not tracked
         uint32_t op = 0;

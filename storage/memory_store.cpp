@@ -72,6 +72,7 @@ void MemoryStore::apply(std::vector<CommitQueue::Pending>& group) {
     UnixMillis now = unix_now_ms();
     std::unique_lock lock(_mutex);
     Contents& contents = *_contents;
+    std::string scratch;  // queue entries carried as messages are encoded here
     for (CommitQueue::Pending& pending : group) {
         std::size_t index = 0;
         for (WriteBatch::Op& op : pending.batch.ops()) {
@@ -102,7 +103,6 @@ void MemoryStore::apply(std::vector<CommitQueue::Pending>& group) {
                         contents.queues.erase(change.client_id);
                         contents.incoming_qos2.erase(change.client_id);
                     } else if constexpr (std::is_same_v<T, WriteBatch::PutQueued>) {
-                        std::string scratch;
                         contents.queues[change.client_id][change.seq] =
                             decode_queued_value(change.seq, change.encoded(scratch));
                     } else if constexpr (std::is_same_v<T, WriteBatch::EraseQueued>) {

@@ -20,19 +20,25 @@ std::string_view WriteBatch::PutQueued::encoded(std::string& scratch) const {
     if (!message) {
         return value;
     }
+    encode(*message, fields, {}, scratch);
+    return scratch;
+}
+
+void WriteBatch::PutQueued::encode(const core::Message& message, const Fields& fields,
+                                   std::span<const uint32_t> subscription_ids, std::string& out) {
     QueuedView view;
     view.qos = fields.qos;
     view.retain = fields.retain;
     view.state = fields.state;
     view.packet_id = fields.packet_id;
-    view.message = MessageView{message->topic,
-                               message->payload,
-                               message->qos,
-                               message->retain,
-                               message->shared_properties().pointer(),
+    view.subscription_ids = subscription_ids;
+    view.message = MessageView{message.topic,
+                               message.payload,
+                               message.qos,
+                               message.retain,
+                               message.shared_properties().pointer(),
                                fields.expires_at};
-    encode_queued(view, scratch);
-    return scratch;
+    encode_queued(view, out);
 }
 
 const std::vector<uint64_t>& StoreStats::latency_bounds_us() {

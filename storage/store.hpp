@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -88,6 +89,10 @@ class WriteBatch {
               creates(first_write) {}
         // The value to store: `value`, or the entry encoded into `scratch`.
         std::string_view encoded(std::string& scratch) const;
+        // A queue entry's value from the message, the entry's fields and its subscription
+        // identifiers, into `out` (replacing its contents).
+        static void encode(const core::Message& message, const Fields& fields,
+                           std::span<const uint32_t> subscription_ids, std::string& out);
 
         std::string client_id;
         uint64_t seq = 0;

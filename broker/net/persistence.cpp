@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "broker.hpp"
-#include "storage/serialization.hpp"
 #include "worker_loop.hpp"
 
 namespace tern::net {
@@ -247,21 +246,10 @@ storage::WriteBatch::PutQueued Persistence::put_queued(const std::string& client
         return storage::WriteBatch::PutQueued{client_id, outgoing.store_seq, outgoing.message,
                                               fields, creates};
     }
-    const core::Message& message = *outgoing.message;
-    storage::QueuedView view;
-    view.qos = fields.qos;
-    view.retain = fields.retain;
-    view.state = state;
-    view.packet_id = packet_id;
-    view.subscription_ids = outgoing.subscription_ids;
-    view.message = storage::MessageView{message.topic,
-                                        message.payload,
-                                        message.qos,
-                                        message.retain,
-                                        message.shared_properties().pointer(),
-                                        fields.expires_at};
-    return storage::WriteBatch::PutQueued{client_id, outgoing.store_seq,
-                                          storage::encode_queued(view), creates};
+    std::string value;
+    storage::WriteBatch::PutQueued::encode(*outgoing.message, fields, outgoing.subscription_ids,
+                                           value);
+    return storage::WriteBatch::PutQueued{client_id, outgoing.store_seq, std::move(value), creates};
 }
 
 }  // namespace tern::net

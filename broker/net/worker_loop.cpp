@@ -17,7 +17,11 @@ constexpr uint32_t kParkedRetryTicks = 8;  // 2 s
 }  // namespace
 
 WorkerLoop::WorkerLoop(Broker& broker, uint32_t index)
-    : _broker(broker), _index(index), _read_buffer(kReadBufferSize), _persistence(*this, nullptr) {
+    : _broker(broker),
+      _index(index),
+      _read_buffer(kReadBufferSize),
+      _publish_token(std::make_shared<AckBarrier>(*this, 0, Acknowledgement{})),
+      _persistence(*this, nullptr) {
     uv_loop_init(&_loop);
     _loop.data = this;
     uv_async_init(&_loop, &_async, &WorkerLoop::on_async);
@@ -183,9 +187,6 @@ const AckBarrierPtr& WorkerLoop::shared_publishing_barrier() {
 }
 
 void WorkerLoop::begin_local_publish(uint64_t connection_id) {
-    if (!_publish_token) {
-        _publish_token = std::make_shared<AckBarrier>(*this, 0, Acknowledgement{});
-    }
     _local_publish = true;
     _publishing_connection = connection_id;
     _publish_in_batch = false;
