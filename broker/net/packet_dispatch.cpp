@@ -30,7 +30,8 @@ bool Connection::handle_frame(const codec::FrameHeader& header, std::span<const 
         }
         return handle_ack(head);
     }
-    codec::Packet packet;
+    PacketScratch::Lease lease(_loop.packet_scratch());
+    codec::Packet& packet = lease.packet();
     if (auto error = codec::decode_packet(header, body, _version, packet)) {
         if (type == codec::PacketType::Connect) {
             _connect_received = true;

@@ -16,6 +16,7 @@
 
 #include "ack_barrier.hpp"
 #include "core/session.hpp"
+#include "packet_scratch.hpp"
 #include "persistence.hpp"
 #include "pointer_index.hpp"
 #include "stats.hpp"
@@ -206,6 +207,9 @@ class WorkerLoop {
     // Cached steady-clock milliseconds, refreshed every iteration.
     core::MonoMillis now() noexcept;
 
+    // The Packet each frame is decoded into (see packet_scratch.hpp).
+    PacketScratch& packet_scratch() noexcept { return _packet_scratch; }
+
   private:
     static void on_async(uv_async_t* handle) noexcept;
     static void on_check(uv_check_t* handle) noexcept;
@@ -245,6 +249,7 @@ class WorkerLoop {
 
     std::vector<char> _read_buffer;
     uint32_t _read_epoch = 0;
+    PacketScratch _packet_scratch;
     // Indexed by connection_slot(id); a closed connection leaves a null place, reused first.
     // No per-connection index besides: an idle connection costs one pointer here.
     std::vector<Connection*> _connections;
