@@ -15,7 +15,17 @@ tern, tern-bench (build/bin) and, for the reference, Debian's mosquitto.
 
   bench/flood_latency.py                         # 3 rounds, Tern 1 and 2 workers + Mosquitto
   bench/flood_latency.py --rounds 5 --duration 10 --workers 1 --no-mosquitto
+  bench/flood_latency.py --flood-idle            # the flood generator takes only spare CPU
+  bench/flood_latency.py --rt-client             # as root: the quiet pair real-time
   bench/flood_latency.py --rt                    # as root: broker and quiet pair real-time
+
+On a 2-core machine the flood generator, the broker and the quiet pair share two cores: with
+all three at normal priority the quiet pair's own wake-ups wait behind the generator's busy
+thread, which a flooding device on another host would never cause. --flood-idle runs the
+generator as SCHED_IDLE (it still floods at full speed on the core the others leave, and needs
+no privilege); --rt-client makes the quiet pair, the measuring instrument, real-time and leaves
+the broker and the generator at normal priority, competing. Both take the generator's CPU
+out of the quiet pair's latency and leave the broker's behaviour in it.
 """
 import argparse
 import json
@@ -55,6 +65,12 @@ def parse_args():
                         help="run the broker (SCHED_FIFO 5) and the quiet pair (SCHED_FIFO 10) "
                              "with real-time priority (root): on a shared machine, takes the "
                              "other processes' CPU use out of the measurement")
+    parser.add_argument("--rt-client", action="store_true",
+                        help="run only the quiet pair real-time (SCHED_FIFO 10, root); the "
+                             "broker and the flood generator stay at normal priority")
+    parser.add_argument("--flood-idle", action="store_true",
+                        help="run the flood generator as SCHED_IDLE: it uses only the CPU the "
+                             "broker and the quiet pair leave, as a device on another host would")
     parser.add_argument("--keep", action="store_true", help="keep the run directories")
     args = parser.parse_args()
     args.workers = [int(w) for w in args.workers.split(",") if w]
@@ -65,10 +81,12 @@ def parse_args():
     return args
 
 
-def bench_command(args, port, *scenario, realtime=False):
+def bench_command(args, port, *scenario, quiet=False):
     prefix = ["taskset", "-c", "1"] if args.pin else []
-    if realtime and args.rt:
+    if quiet and (args.rt or args.rt_client):
         prefix += ["chrt", "-f", "10"]
+    if not quiet and args.flood_idle:
+        prefix += ["chrt", "-i", "0"]
     return prefix + [args.bench, "--port", str(port), "--no-progress", *scenario]
 
 
@@ -83,7 +101,7 @@ def quiet_command(args, port):
     return bench_command(args, port, "--scenario", "latency", "--pairs", "1", "--rate",
                          str(args.rate), "--qos", str(args.qos), "--payload", str(args.payload),
                          "--duration", str(args.duration), "--topic-prefix", "quiet",
-                         realtime=True)
+                         quiet=True)
 
 
 def flood_command(args, port):
@@ -130,6 +148,8 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="tern-flood-"))
     if args.rt:
         print("broker: chrt -f 5 BROKER ...")
+    else:
+        print("broker: normal priority")
     print("quiet: " + shlex.join(quiet_command(args, "PORT")))
     print("flood: " + shlex.join(flood_command(args, "PORT")))
     results = {b.key: [] for b in brokers}
