@@ -230,8 +230,8 @@ PublishResult publish_request(Bridge& bridge, net::WorkerLoop& loop, PublishRequ
     net::Broker& broker = bridge.broker();
     const uint8_t qos = request.qos;
     core::MessagePtr message =
-        net::Broker::make_message(std::move(request.topic), std::move(request.payload), qos,
-                                  request.retain, std::move(request.properties), 0, loop.now());
+        net::Broker::make_message(std::move(request.topic), request.payload, qos, request.retain,
+                                  std::move(request.properties), 0, loop.now());
     // QoS 1/2: acknowledged once the writes the message caused are durable, like a PUBACK.
     net::AckBarrierPtr barrier;
     if (qos > 0 && on_durable) {

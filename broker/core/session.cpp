@@ -77,7 +77,6 @@ OutgoingMessage* Session::next_sendable(MonoMillis now, uint16_t& packet_id,
             return nullptr;
         }
         _queued_bytes -= front.message->payload.size() + front.message->topic.size();
-        __builtin_prefetch(front.message->payload.data());  // copied into the PUBLISH soon
         // An expired message is not forwarded [MQTT-3.3.2-5].
         if (front.message->expired(now)) {
             _queue.pop_front();
@@ -97,10 +96,14 @@ OutgoingMessage* Session::next_sendable(MonoMillis now, uint16_t& packet_id,
         if (!_queue.empty()) {
             // Queued long ago, the next message has left the cache, and it is usually sent at
             // the next acknowledgement, a few hundred nanoseconds from now: start loading its
-            // first two lines (reference count, topic, payload pointer and size, expiry).
+            // lines (reference count, topic, payload view, expiry, and the payload stored after
+            // them: its first 50 bytes or so). Prefetching further ahead (the queue's entries
+            // three on, the message of the second) measured slower, in 8 of 9 alternating runs.
             const auto* next = reinterpret_cast<const char*>(_queue.front().message.get());
             __builtin_prefetch(next);
             __builtin_prefetch(next + 64);
+            __builtin_prefetch(next + 128);
+            __builtin_prefetch(next + 192);
         }
         return sendable;
     }

@@ -346,18 +346,16 @@ bool Broker::retained_fits(const core::Message& message) const {
 void Broker::publish_will(WorkerLoop& origin, codec::Will&& will, uint64_t publisher_uid) {
     // Will Delay Interval is about the will, not the message; it does not travel.
     will.properties.will_delay_interval.reset();
-    publish(origin,
-            make_message(std::move(will.topic), std::move(will.payload), will.qos, will.retain,
-                         std::move(will.properties), publisher_uid, origin.now()));
+    publish(origin, make_message(std::move(will.topic), will.payload, will.qos, will.retain,
+                                 std::move(will.properties), publisher_uid, origin.now()));
 }
 
-core::MessagePtr Broker::make_message(std::string topic, std::string payload, uint8_t qos,
+core::MessagePtr Broker::make_message(std::string topic, std::string_view payload, uint8_t qos,
                                       bool retain, codec::Properties&& properties,
                                       uint64_t publisher_uid, core::MonoMillis now,
                                       std::optional<core::MonoMillis> expires_at) {
-    auto message = std::make_shared<core::Message>();
+    auto message = core::Message::create(payload);
     message->topic = std::move(topic);
-    message->payload = std::move(payload);
     message->qos = qos;
     message->retain = retain;
     message->publisher_uid = publisher_uid;

@@ -139,11 +139,11 @@ class Broker {
     // Which clients are online (updated on connect, disconnect, takeover, keep-alive expiry).
     Presence& presence() noexcept { return _presence; }
 
-    // Builds a Message ready for routing: copies the properties that travel with it, computes
-    // its expiry and pre-encodes its MQTT 5 properties once.
+    // Builds a Message ready for routing: copies the payload into it and the properties that
+    // travel with it, computes its expiry and pre-encodes its MQTT 5 properties once.
     // `expires_at` overrides the expiry computed from the properties (restored messages).
     // `properties` is taken apart (moved from) only when it holds something.
-    static core::MessagePtr make_message(std::string topic, std::string payload, uint8_t qos,
+    static core::MessagePtr make_message(std::string topic, std::string_view payload, uint8_t qos,
                                          bool retain, codec::Properties&& properties,
                                          uint64_t publisher_uid, core::MonoMillis now,
                                          std::optional<core::MonoMillis> expires_at = {});

@@ -149,9 +149,9 @@ bool Connection::handle_publish(codec::Publish& publish) {
                                   "receive maximum exceeded");
         }
     }
-    core::MessagePtr message = Broker::make_message(
-        std::move(publish.topic), std::move(publish.payload), publish.qos, publish.retain,
-        std::move(publish.properties), session.uid(), _loop.now());
+    core::MessagePtr message =
+        Broker::make_message(std::move(publish.topic), publish.payload, publish.qos, publish.retain,
+                             std::move(publish.properties), session.uid(), _loop.now());
     // With storage on, the acknowledgement waits until every write it covers (retained message,
     // queue entries of persistent subscribers, the QoS 2 packet id) is durable. The writes this
     // loop makes are its batch's: the acknowledgement waits for that batch by number. Only a

@@ -226,8 +226,8 @@ storage::MessageRecord Persistence::to_record(const core::Message& message, core
 core::MessagePtr Persistence::from_record(storage::MessageRecord&& record, core::MonoMillis now) {
     const core::MonoMillis expires_at = to_mono(record.expires_at, now);
     codec::Properties properties = record.properties.get();
-    return Broker::make_message(std::move(record.topic), std::move(record.payload), record.qos,
-                                record.retain, std::move(properties), 0, now, expires_at);
+    return Broker::make_message(std::move(record.topic), record.payload, record.qos, record.retain,
+                                std::move(properties), 0, now, expires_at);
 }
 
 storage::WriteBatch::PutQueued Persistence::put_queued(const std::string& client_id,

@@ -13,11 +13,12 @@ using tern::bridge::sse_event;
 
 namespace {
 
-tern::core::Message message(std::string topic, std::string payload) {
-    tern::core::Message result;
-    result.topic = std::move(topic);
-    result.payload = std::move(payload);
-    return result;
+// Lives until the end of the full expression that uses it (envelope_json(message(...), ...)).
+const tern::core::Message& message(std::string topic, std::string_view payload,
+                                   std::shared_ptr<tern::core::Message>&& keep = {}) {
+    keep = tern::core::Message::create(payload);
+    keep->topic = std::move(topic);
+    return *keep;
 }
 
 }  // namespace
@@ -88,7 +89,9 @@ TEST_CASE("a binary payload is base64 with encoding") {
 }
 
 TEST_CASE("id, publication time, QoS and properties when present") {
-    tern::core::Message m = message("dev/1", "x");
+    const auto built = tern::core::Message::create("x");
+    tern::core::Message& m = *built;
+    m.topic = "dev/1";
     m.qos = 2;
     m.seq = 42;
     m.published_unix_ms = 1700000000123;

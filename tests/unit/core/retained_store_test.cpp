@@ -18,9 +18,8 @@ using tern::core::RetainedStore;
 namespace {
 
 MessagePtr message(std::string topic, std::string payload, MonoMillis expires_at = 0) {
-    auto built = std::make_shared<Message>();
+    auto built = Message::create(payload);
     built->topic = std::move(topic);
-    built->payload = std::move(payload);
     built->retain = true;
     built->expires_at = expires_at;
     return built;
@@ -33,7 +32,7 @@ std::vector<std::string> lookup(const RetainedStore& store, std::string_view fil
     store.match(filter, now, out);
     std::vector<std::string> found;
     for (const MessagePtr& item : out) {
-        found.push_back(item->topic + "=" + item->payload);
+        found.push_back(item->topic + "=" + std::string(item->payload));
     }
     std::sort(found.begin(), found.end());
     return found;

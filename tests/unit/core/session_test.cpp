@@ -15,9 +15,8 @@ using namespace tern::core;
 namespace {
 
 OutgoingMessage make(uint8_t qos, std::string payload = "p", MonoMillis expires_at = 0) {
-    auto message = std::make_shared<Message>();
+    auto message = Message::create(payload);
     message->topic = "t";
-    message->payload = std::move(payload);
     message->qos = qos;
     message->expires_at = expires_at;
     return OutgoingMessage{message, qos, false, {}};

@@ -148,9 +148,8 @@ TEST_CASE_TEMPLATE("A queue entry carried as the broker's message is stored like
                    TERN_STORES) {
     H h{StorageSettings{}};
     const UnixMillis expires_at = unix_now_ms() + 3'600'000;
-    auto source = std::make_shared<tern::core::Message>();
+    auto source = tern::core::Message::create("borrowed");
     source->topic = "q/topic";
-    source->payload = "borrowed";
     source->qos = 1;
     tern::codec::Properties properties;
     properties.content_type = "text/plain";
