@@ -5,7 +5,6 @@
 #include <chrono>
 #include <exception>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <shared_mutex>
@@ -15,10 +14,6 @@
 
 #include "core/level_map.hpp"
 #include "core/topic.hpp"
-
-#if defined(__GLIBC__)
-#include <pthread.h>
-#endif
 
 namespace tern::core {
 
@@ -445,31 +440,11 @@ FilterPath split_filter(std::string_view filter) {
     return FilterPath{filter, std::nullopt};
 }
 
-// Every publish takes the shared lock, so on a busy broker some reader nearly always holds it;
-// glibc's default rwlock lets new readers in ahead of a waiting writer, and SUBSCRIBE would wait
-// for a lull that may never come (measured: ~1 ms per subscribe with 4 matching threads, against
-// microseconds with writers preferred). Re-create the still unused lock preferring writers where
-// std::shared_mutex is a pthread rwlock; match() never nests the shared lock, so the
-// non-recursive variant is safe.
-void prefer_writers([[maybe_unused]] std::shared_mutex& mutex) {
-#if defined(__GLIBC__) && defined(_GLIBCXX_USE_PTHREAD_RWLOCK_T)
-    pthread_rwlockattr_t attributes;
-    pthread_rwlockattr_init(&attributes);
-    pthread_rwlockattr_setkind_np(&attributes, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    auto* handle = static_cast<pthread_rwlock_t*>(mutex.native_handle());
-    pthread_rwlock_destroy(handle);
-    pthread_rwlock_init(handle, &attributes);
-    pthread_rwlockattr_destroy(&attributes);
-#endif
-}
-
 }  // namespace
 
 struct SubscriptionTree::Node : TreeNode {};
 
-SubscriptionTree::SubscriptionTree() : _root(std::make_unique<Node>()) {
-    prefer_writers(_mutex);
-}
+SubscriptionTree::SubscriptionTree() : _root(std::make_unique<Node>()) {}
 
 SubscriptionTree::~SubscriptionTree() {
     for (auto& entry : _root->children) {

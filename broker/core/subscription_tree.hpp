@@ -4,10 +4,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/sharded_shared_mutex.hpp"
 
 namespace tern::core {
 
@@ -103,7 +104,7 @@ class SubscriptionTree {
 
   private:
     struct Node;
-    mutable std::shared_mutex _mutex;
+    mutable ShardedSharedMutex _mutex;
     std::unique_ptr<Node> _root;
     std::size_t _count = 0;
 };
