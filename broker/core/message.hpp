@@ -18,9 +18,8 @@ MonoMillis mono_now_ms() noexcept;
 
 struct Message {
     // The only way to make a message: its payload shares its allocation (reference counts,
-    // fields, payload bytes), which makes one allocation per PUBLISH instead of two, and a queued
-    // message that goes out finds its payload on the lines next to its header, not in another
-    // page.
+    // fields, payload bytes), which saves an allocation per PUBLISH, and a queued message that
+    // goes out finds its payload on the lines next to its header, not in another page.
     static std::shared_ptr<Message> create(std::string_view payload);
 
     // For create() only (allocate_shared needs a public constructor).

@@ -20,32 +20,31 @@ class PacketScratch {
   public:
     class Lease {
       public:
-        explicit Lease(PacketScratch& scratch) : _scratch(scratch), _borrowed(!scratch._lent) {
-            if (_borrowed) {
-                scratch._lent = true;
-            } else {
+        explicit Lease(PacketScratch& scratch) : _scratch(scratch) {
+            if (scratch._lent) {
                 _own.emplace();
+            } else {
+                scratch._lent = true;
             }
         }
         ~Lease() {
-            if (_borrowed) {
+            if (!_own) {
                 _scratch.release();
             }
         }
         Lease(const Lease&) = delete;
         Lease& operator=(const Lease&) = delete;
 
-        codec::Packet& packet() noexcept { return _borrowed ? _scratch._packet : *_own; }
+        codec::Packet& packet() noexcept { return _own ? *_own : _scratch._packet; }
 
       private:
         PacketScratch& _scratch;
-        bool _borrowed;
-        std::optional<codec::Packet> _own;
+        std::optional<codec::Packet> _own;  // set when the loop's Packet was lent already
     };
 
   private:
-    // Beyond this, a payload left in the Publish (a refused PUBLISH keeps it) is freed rather
-    // than kept for the next frame.
+    // The Publish keeps its payload buffer for the next frame (make_message copies the bytes
+    // out); beyond this size it is freed instead.
     static constexpr std::size_t kKeptPayloadCapacity = 64 * 1024;
 
     // Keeps only what the next frame reuses: a Publish and its small strings. Any other packet
